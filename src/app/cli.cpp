@@ -1,0 +1,45 @@
+#include "app/cli.hpp"
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <thread>
+
+#include "app/config.hpp"
+#include "app/server_main.hpp"
+
+namespace parley::app {
+
+int main(int argc, char** argv) {
+  CLI::App cli{"Parley: one real-time chat server for the wire protocols of five chat systems."};
+  cli.set_version_flag("--version", std::string("parley ") + PARLEY_VERSION);
+  std::string config_file, http, data_dir, log_level;
+  unsigned threads = 0;
+  cli.add_option("--config", config_file, "TOML configuration file (docs/configuration.md)")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--http", http, "HTTP/WebSocket listener, ADDR:PORT (default 127.0.0.1:4000)");
+  cli.add_option("--data-dir", data_dir, "Directory of the embedded store (default ./data)");
+  cli.add_option("--threads", threads, "I/O threads (default: the number of cores)")
+      ->check(CLI::Range(1u, 1024u));
+  cli.add_option("--log-level", log_level,
+                 "trace, debug, info, warn, error, critical or off (default info)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  CLI11_PARSE(cli, argc, argv);
+
+  Config cfg;
+  try {
+    if (!config_file.empty()) load_config_file(config_file, cfg);
+    if (!http.empty()) cfg.http.listen = parse_endpoint(http, "--http");
+  } catch (const ConfigError& e) {
+    std::cerr << "parley: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  if (!data_dir.empty()) cfg.storage.data_dir = data_dir;
+  if (threads) cfg.threads = threads;
+  if (!log_level.empty()) cfg.log_level = log_level;
+  if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
+  return run_server(cfg);
+}
+
+}  // namespace parley::app

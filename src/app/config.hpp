@@ -1,0 +1,97 @@
+#pragma once
+// Parley's configuration: built-in defaults, then the TOML file (--config), then the command
+// line. Documented key by key in docs/configuration.md.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "core/message_store.hpp"
+
+namespace parley::app {
+
+// "ADDR:PORT", e.g. "127.0.0.1:4000" or "[::1]:4000".
+struct Endpoint {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 4000;
+  std::string to_string() const;
+};
+
+struct HttpConfig {
+  Endpoint listen;
+};
+
+struct StorageConfig {
+  std::filesystem::path data_dir = "data";
+  core::Retention retention{// default: 7 days, 10,000 messages per channel
+                            .fallback = {.max_age = std::chrono::days{7}, .max_count = 10'000}};
+  std::size_t ring_size = 1000;  // recent messages kept in memory per channel
+  std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
+};
+
+struct AuthConfig {
+  std::string jwt_secret;
+  std::filesystem::path jwt_public_key;
+  std::string jwt_audience;
+  std::string nickname_claim = "nickname";
+  std::string account_url;
+};
+
+enum class SlowConsumerPolicy { disconnect, drop };
+
+struct LimitsConfig {
+  std::size_t max_frame_bytes = 64 * 1024;        // larger WebSocket messages: close 1009
+  std::size_t max_queue_bytes = 4 * 1024 * 1024;  // per session, then the slow-consumer policy
+  SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::disconnect;
+  std::size_t max_channels_per_connection = 100;
+  std::size_t max_connections = 100'000;
+  std::size_t max_http_body_bytes = 1024 * 1024;
+};
+
+// A system's own section. `listen` gives it a listener of its own with its original paths.
+struct SystemConfig {
+  bool enabled = true;
+  std::optional<Endpoint> listen;
+  std::chrono::milliseconds idle_timeout{0};  // 0: the system's default
+};
+
+struct Config {
+  HttpConfig http;
+  StorageConfig storage;
+  AuthConfig auth;
+  LimitsConfig limits;
+  SystemConfig hub;  // Hub (Phoenix Channels); idle_timeout default 45 s
+  SystemConfig concierge;
+  SystemConfig chatroom;
+  SystemConfig heavenland;
+  SystemConfig chat_sse;
+  SystemConfig mqtt;
+  unsigned threads = 0;  // I/O threads; 0: the number of cores
+  std::string log_level = "info";
+};
+
+// A configuration error: names the key (e.g. "limits.max_frame_bytes") and what is wrong.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses "ADDR:PORT". Throws ConfigError naming `key` when malformed.
+Endpoint parse_endpoint(const std::string& text, const std::string& key);
+// Parses a duration: "45s", "500ms", "1h", "7d", "2m", or a bare integer of seconds.
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& key);
+// Parses a size in bytes: "65536", "64KiB", "16MiB", "1MB" (units B, KB, MB, GB, TB are powers
+// of 1000, KiB, MiB, GiB, TiB powers of 1024; case-insensitive). Throws ConfigError naming `key`.
+std::size_t parse_size(const std::string& text, const std::string& key);
+
+// Reads a TOML file over the defaults in cfg. Unknown sections or keys, wrong types and bad
+// values throw ConfigError naming the key ("hub.listen: expected \"ADDR:PORT\"").
+void load_config_file(const std::filesystem::path& file, Config& cfg);
+// The same, from TOML text (tests).
+void load_config_text(std::string_view toml, Config& cfg, const std::string& source = "config");
+
+}  // namespace parley::app

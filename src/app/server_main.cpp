@@ -1,0 +1,130 @@
+#include "app/server_main.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "core/local_broker.hpp"
+#include "net/common_routes.hpp"
+#include "net/hub_routes.hpp"
+#include "net/io_threads.hpp"
+#include "net/server.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace parley::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+net::NetOptions net_options(const Config& cfg) {
+  net::NetOptions o;
+  o.max_frame_bytes = cfg.limits.max_frame_bytes;
+  o.max_queue_bytes = cfg.limits.max_queue_bytes;
+  o.slow_consumer = cfg.limits.slow_consumer == SlowConsumerPolicy::drop
+                        ? net::SlowConsumer::drop
+                        : net::SlowConsumer::disconnect;
+  o.max_connections = cfg.limits.max_connections;
+  o.max_http_body_bytes = cfg.limits.max_http_body_bytes;
+  return o;
+}
+
+net::HubOptions hub_options(const Config& cfg) {
+  net::HubOptions o;
+  if (cfg.hub.idle_timeout.count() > 0) o.idle_timeout = cfg.hub.idle_timeout;
+  o.connection.max_channels = cfg.limits.max_channels_per_connection;
+  return o;
+}
+
+// Runs the store's retention every interval from I/O thread 0 (it only queues the work: the
+// store's thread deletes). Lives on run_server's stack until the threads are joined.
+class RetentionTimer {
+ public:
+  RetentionTimer(asio::io_context& ctx, core::MessageStore& store, const core::Retention& retention,
+                 std::chrono::milliseconds every)
+      : timer_(ctx), store_(store), retention_(retention), every_(every) {
+    arm(std::chrono::milliseconds(1000));
+  }
+
+ private:
+  void arm(std::chrono::milliseconds after) {
+    timer_.expires_after(after);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      store_.apply_retention(retention_);
+      arm(every_);
+    });
+  }
+
+  asio::steady_timer timer_;
+  core::MessageStore& store_;
+  const core::Retention& retention_;
+  std::chrono::milliseconds every_;
+};
+
+}  // namespace
+
+int run_server(const Config& cfg) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::info("parley {} starting: {} I/O threads, data in {}", PARLEY_VERSION, cfg.threads,
+               cfg.storage.data_dir.string());
+
+  std::unique_ptr<storage::SqliteStore> store;
+  try {
+    store = std::make_unique<storage::SqliteStore>(cfg.storage.data_dir / "parley.db");
+  } catch (const std::exception& e) {
+    spdlog::critical("storage: {}", e.what());
+    return 1;
+  }
+
+  net::IoThreads threads(cfg.threads);
+  core::LocalBrokerOptions broker_options;
+  broker_options.ring_size = cfg.storage.ring_size;
+  broker_options.retention = cfg.storage.retention;
+  core::LocalBroker broker(threads, store.get(), broker_options);
+  broker.restore(store->load(cfg.storage.ring_size));
+  spdlog::info("storage: {} channels restored", broker.channel_count());
+
+  net::Server server(threads, net_options(cfg));
+  auto shared = std::make_shared<net::Router>();
+  net::add_landing_route(*shared);
+  net::add_asset_routes(*shared);
+  if (cfg.hub.enabled) net::add_hub_routes(*shared, broker, hub_options(cfg));
+
+  try {
+    server.listen(cfg.http.listen.address, cfg.http.listen.port, shared, "http");
+    if (cfg.hub.enabled && cfg.hub.listen) {
+      auto own = std::make_shared<net::Router>();
+      net::add_asset_routes(*own);
+      net::add_hub_routes(*own, broker, hub_options(cfg));
+      server.listen(cfg.hub.listen->address, cfg.hub.listen->port, own, "hub");
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+
+  RetentionTimer retention(threads.context(0), *store, cfg.storage.retention,
+                           cfg.storage.retention_interval);
+  threads.start();
+  server.start();
+
+  asio::io_context signals_ctx(1);
+  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { received = sig; });
+  signals_ctx.run();
+
+  spdlog::info("signal {}: shutting down", received);
+  server.shutdown(std::chrono::milliseconds(3000));
+  threads.stop_and_join();
+  store->close();
+  spdlog::info("bye");
+  return 0;
+}
+
+}  // namespace parley::app

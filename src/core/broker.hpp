@@ -1,0 +1,47 @@
+#pragma once
+// The core operations every dialect translates its wire protocol into: subscribe, publish,
+// presence, history. The local broker implements them in process; a clustered one (Redis)
+// implements the same interface, so nothing above it may assume a single process.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/message.hpp"
+#include "core/presence.hpp"
+#include "core/subscriber.hpp"
+
+namespace parley::core {
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+
+  // Subscriber s, living on I/O thread `thread`, receives the channel's events from now on.
+  // Must be called on that thread; s must stay alive until unsubscribe() returns.
+  virtual void subscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
+  virtual void unsubscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
+
+  // Assigns the message its offset, time and id, makes it durable, then delivers it to the
+  // channel's subscribers (the sender included, if subscribed). Thread-safe.
+  virtual void publish(Message message) = 0;
+
+  // Delivers a dialect-specific event to the channel's subscribers; not stored. Thread-safe.
+  virtual void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) = 0;
+
+  // Presence; each change is delivered to the channel's subscribers as a presence diff.
+  virtual PresenceMap presence_list(const std::string& channel) = 0;
+  virtual void presence_track(const std::string& channel, const std::string& key,
+                              std::uint64_t session, boost::json::object data) = 0;
+  // False when session is not tracked under key in channel.
+  virtual bool presence_update(const std::string& channel, const std::string& key,
+                               std::uint64_t session, boost::json::object data) = 0;
+  virtual void presence_untrack(const std::string& channel, std::uint64_t session) = 0;
+
+  // The channel's kept messages with offset > after, oldest first, at most limit (the newest).
+  virtual std::vector<MessagePtr> history(const std::string& channel, std::size_t limit,
+                                          std::uint64_t after = 0) = 0;
+};
+
+}  // namespace parley::core

@@ -1,0 +1,230 @@
+#include "core/local_broker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/uuid.hpp"
+
+namespace parley::core {
+
+struct LocalBroker::Channel {
+  explicit Channel(std::string n, std::size_t threads) : name(std::move(n)), subscribers(threads) {}
+  const std::string name;
+  std::mutex mutex;
+  std::uint64_t last_offset = 0;
+  std::deque<MessagePtr> ring;
+  Presence presence;
+  std::vector<std::uint32_t> subscribers;  // count per I/O thread
+
+  std::vector<std::size_t> threads_with_subscribers() const {
+    std::vector<std::size_t> out;
+    for (std::size_t t = 0; t < subscribers.size(); ++t)
+      if (subscribers[t]) out.push_back(t);
+    return out;
+  }
+};
+
+// Subscribers of one I/O thread. Touched only on that thread. An unsubscribe during a fan-out
+// (a subscriber closing itself) leaves a hole that is compacted when the fan-out ends.
+struct LocalBroker::ThreadTable {
+  std::unordered_map<std::string, std::vector<Subscriber*>> channels;
+  int delivering = 0;
+  bool holes = false;
+};
+
+LocalBroker::LocalBroker(Dispatcher& dispatcher, MessageStore* store, LocalBrokerOptions options)
+    : dispatcher_(dispatcher), store_(store), options_(std::move(options)) {
+  for (std::size_t t = 0; t < dispatcher_.thread_count(); ++t)
+    tables_.push_back(std::make_unique<ThreadTable>());
+}
+
+LocalBroker::~LocalBroker() = default;
+
+std::int64_t LocalBroker::now() const {
+  if (options_.now_ms) return options_.now_ms();
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+LocalBroker::Channel& LocalBroker::channel(const std::string& name) {
+  std::lock_guard lock(channels_mutex_);
+  auto& slot = channels_[name];
+  if (!slot) slot = std::make_unique<Channel>(name, tables_.size());
+  return *slot;
+}
+
+std::size_t LocalBroker::channel_count() const {
+  std::lock_guard lock(channels_mutex_);
+  return channels_.size();
+}
+
+void LocalBroker::restore(std::map<std::string, ChannelHistory> history) {
+  for (auto& [name, h] : history) {
+    Channel& ch = channel(name);
+    std::lock_guard lock(ch.mutex);
+    ch.last_offset = h.last_offset;
+    for (auto& m : h.messages) ch.ring.push_back(std::move(m));
+    while (ch.ring.size() > options_.ring_size) ch.ring.pop_front();
+  }
+}
+
+void LocalBroker::subscribe(const std::string& name, std::size_t thread, Subscriber* s) {
+  auto& subs = tables_.at(thread)->channels[name];
+  if (std::find(subs.begin(), subs.end(), s) != subs.end()) return;
+  subs.push_back(s);
+  Channel& ch = channel(name);
+  std::lock_guard lock(ch.mutex);
+  ++ch.subscribers[thread];
+}
+
+void LocalBroker::unsubscribe(const std::string& name, std::size_t thread, Subscriber* s) {
+  ThreadTable& table = *tables_.at(thread);
+  auto it = table.channels.find(name);
+  if (it == table.channels.end()) return;
+  auto& subs = it->second;
+  auto pos = std::find(subs.begin(), subs.end(), s);
+  if (pos == subs.end()) return;
+  if (table.delivering) {
+    *pos = nullptr;
+    table.holes = true;
+  } else {
+    *pos = subs.back();
+    subs.pop_back();
+    if (subs.empty()) table.channels.erase(it);
+  }
+  Channel& ch = channel(name);
+  std::lock_guard lock(ch.mutex);
+  --ch.subscribers[thread];
+}
+
+void LocalBroker::publish(Message m) {
+  Channel& ch = channel(m.channel);
+  if (m.id.empty()) m.id = make_uuid();
+  std::unique_lock lock(ch.mutex);
+  m.offset = ++ch.last_offset;
+  m.time_ms = now();
+  auto message = std::make_shared<const Message>(std::move(m));
+  if (!store_) {
+    lock.unlock();
+    on_committed(ch, std::move(message));
+    return;
+  }
+  // Queued under the channel's lock: the store sees the channel's offsets in order, and calls
+  // back in that order.
+  store_->append(message, [this, &ch, message](bool ok) {
+    if (!ok)
+      spdlog::error("store: message {}#{} not stored; delivered anyway", ch.name, message->offset);
+    on_committed(ch, message);
+  });
+}
+
+void LocalBroker::on_committed(Channel& ch, MessagePtr message) {
+  std::vector<std::size_t> threads;
+  {
+    std::lock_guard lock(ch.mutex);
+    ch.ring.push_back(message);
+    while (ch.ring.size() > options_.ring_size) ch.ring.pop_front();
+    threads = ch.threads_with_subscribers();
+  }
+  auto ev = std::make_shared<Event>();
+  ev->kind = Event::Kind::message;
+  ev->channel = ch.name;
+  ev->message = std::move(message);
+  fan_out(std::move(ev), threads);
+}
+
+void LocalBroker::broadcast(const std::string& name, std::shared_ptr<const Broadcast> b) {
+  Channel& ch = channel(name);
+  std::vector<std::size_t> threads;
+  {
+    std::lock_guard lock(ch.mutex);
+    threads = ch.threads_with_subscribers();
+  }
+  auto ev = std::make_shared<Event>();
+  ev->kind = Event::Kind::broadcast;
+  ev->channel = name;
+  ev->broadcast = std::move(b);
+  fan_out(std::move(ev), threads);
+}
+
+PresenceMap LocalBroker::presence_list(const std::string& name) {
+  Channel& ch = channel(name);
+  std::lock_guard lock(ch.mutex);
+  return ch.presence.list();
+}
+
+void LocalBroker::send_diff(Channel& ch, std::unique_lock<std::mutex>& lock, PresenceDiff diff) {
+  if (diff.empty()) return;
+  auto threads = ch.threads_with_subscribers();
+  lock.unlock();
+  auto ev = std::make_shared<Event>();
+  ev->kind = Event::Kind::presence_diff;
+  ev->channel = ch.name;
+  ev->diff = std::make_shared<const PresenceDiff>(std::move(diff));
+  fan_out(std::move(ev), threads);
+}
+
+void LocalBroker::presence_track(const std::string& name, const std::string& key,
+                                 std::uint64_t session, boost::json::object data) {
+  Channel& ch = channel(name);
+  std::unique_lock lock(ch.mutex);
+  send_diff(ch, lock, ch.presence.track(key, session, std::move(data)));
+}
+
+bool LocalBroker::presence_update(const std::string& name, const std::string& key,
+                                  std::uint64_t session, boost::json::object data) {
+  Channel& ch = channel(name);
+  std::unique_lock lock(ch.mutex);
+  auto diff = ch.presence.update(key, session, std::move(data));
+  if (diff.empty()) return false;
+  send_diff(ch, lock, std::move(diff));
+  return true;
+}
+
+void LocalBroker::presence_untrack(const std::string& name, std::uint64_t session) {
+  Channel& ch = channel(name);
+  std::unique_lock lock(ch.mutex);
+  send_diff(ch, lock, ch.presence.untrack(session));
+}
+
+std::vector<MessagePtr> LocalBroker::history(const std::string& name, std::size_t limit,
+                                             std::uint64_t after) {
+  Channel& ch = channel(name);
+  const RetentionPolicy& policy = options_.retention.for_channel(name);
+  std::int64_t oldest = policy.max_age.count() ? now() - policy.max_age.count() * 1000 : INT64_MIN;
+  if (policy.max_count) limit = std::min<std::size_t>(limit, policy.max_count);
+  std::vector<MessagePtr> out;
+  std::lock_guard lock(ch.mutex);
+  for (auto it = ch.ring.rbegin(); it != ch.ring.rend() && out.size() < limit; ++it) {
+    if ((*it)->offset <= after || (*it)->time_ms < oldest) break;
+    out.push_back(*it);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void LocalBroker::fan_out(EventPtr ev, const std::vector<std::size_t>& threads) {
+  for (std::size_t t : threads) dispatcher_.post(t, [this, t, ev] { deliver_local(t, *ev); });
+}
+
+void LocalBroker::deliver_local(std::size_t thread, const Event& ev) {
+  ThreadTable& table = *tables_[thread];
+  auto it = table.channels.find(ev.channel);
+  if (it == table.channels.end()) return;
+  EncodeCache cache;
+  ++table.delivering;
+  auto& subs = it->second;
+  for (std::size_t i = 0; i < subs.size(); ++i)
+    if (subs[i]) subs[i]->deliver(ev, cache);
+  if (--table.delivering == 0 && table.holes) {
+    table.holes = false;
+    for (auto c = table.channels.begin(); c != table.channels.end();) {
+      std::erase(c->second, nullptr);
+      c = c->second.empty() ? table.channels.erase(c) : std::next(c);
+    }
+  }
+}
+
+}  // namespace parley::core

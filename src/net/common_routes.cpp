@@ -1,0 +1,44 @@
+#include "net/common_routes.hpp"
+
+#include "net/assets.hpp"
+#include "net/metrics.hpp"
+
+namespace parley::net {
+
+std::string_view content_type_for(std::string_view name) {
+  auto ends = [&](std::string_view ext) { return name.ends_with(ext); };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  return "application/octet-stream";
+}
+
+void add_asset_routes(Router& router) {
+  router.get("/assets/:name", [](const HttpRequest& req) {
+    const auto* asset = assets::find(req.params.at("name"));
+    if (!asset) return HttpResponse::text(404, "Not Found\n");
+    HttpResponse res;
+    res.content_type = std::string(content_type_for(asset->name));
+    res.body = std::string(asset->data);
+    res.headers.emplace_back("Cache-Control", "public, max-age=300");
+    return res;
+  });
+  router.get("/metrics", [](const HttpRequest&) {
+    HttpResponse res;
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = metrics().render();
+    return res;
+  });
+}
+
+void add_landing_route(Router& router) {
+  router.get("/", [](const HttpRequest&) {
+    const auto* page = assets::find("index.html");
+    return HttpResponse::html(page ? std::string(page->data) : "<h1>Parley</h1>");
+  });
+}
+
+}  // namespace parley::net

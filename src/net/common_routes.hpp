@@ -1,0 +1,14 @@
+#pragma once
+// Routes every listener has: embedded assets and metrics; the landing page on the shared one.
+#include "net/router.hpp"
+
+namespace parley::net {
+
+// GET /assets/:name (embedded files) and GET /metrics (Prometheus text).
+void add_asset_routes(Router& router);
+// GET /: the landing page linking to every web page.
+void add_landing_route(Router& router);
+
+std::string_view content_type_for(std::string_view file_name);
+
+}  // namespace parley::net

@@ -1,0 +1,100 @@
+#include "net/hub_routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+#include <boost/json/serialize.hpp>
+
+#include "net/assets.hpp"
+#include "net/ws_session.hpp"
+
+namespace parley::net {
+
+namespace json = boost::json;
+namespace phoenix = dialects::phoenix;
+
+namespace {
+
+// Binds a Phoenix connection to its WebSocket session.
+class PhoenixWsHandler final : public WsHandler, private phoenix::Sink {
+ public:
+  PhoenixWsHandler(core::Broker& broker, phoenix::Vsn vsn, phoenix::ConnectionOptions options)
+      : broker_(broker), vsn_(vsn), options_(options) {}
+
+  void on_open() override {
+    phoenix::Sink& sink = *this;
+    connection_.emplace(vsn_, broker_, sink, session->id(), session->thread(), options_);
+  }
+  void on_text(std::string_view text) override { connection_->on_text(text); }
+  void on_close() override {
+    if (connection_) connection_->leave_all();
+  }
+
+ private:
+  void send_text(std::string text) override { session->send_text(std::move(text)); }
+  core::Frame make_frame(std::string text) override {
+    return WsSession::make_text_frame(std::move(text));
+  }
+  void send_frame(const core::Frame& frame) override { session->send_frame(frame); }
+  void close(std::uint16_t code, std::string_view reason) override { session->close(code, reason); }
+
+  core::Broker& broker_;
+  phoenix::Vsn vsn_;
+  phoenix::ConnectionOptions options_;
+  std::optional<phoenix::Connection> connection_;
+};
+
+// The chat page with the room and its history embedded as JSON.
+HttpResponse chat_page(core::Broker& broker, const std::string& room, std::size_t limit) {
+  const auto* page = assets::find("chat.html");
+  if (!page) return HttpResponse::text(500, "chat page missing from this build\n");
+  json::array history;
+  for (const auto& m : broker.history(room, limit, 0))
+    history.push_back(
+        json::object{{"name", m->author_name}, {"body", m->text}, {"time_ms", m->time_ms}});
+  std::string data = json::serialize(json::object{{"room", room}, {"history", std::move(history)}});
+  std::string safe;  // safe inside <script>: no "</script>" or "<!--" can appear
+  safe.reserve(data.size());
+  for (char c : data) {
+    if (c == '<')
+      safe += "\\u003c";
+    else
+      safe += c;
+  }
+  std::string html(page->data);
+  constexpr std::string_view placeholder = "__PARLEY_DATA__";
+  if (auto pos = html.find(placeholder); pos != std::string::npos)
+    html.replace(pos, placeholder.size(), safe);
+  auto res = HttpResponse::html(std::move(html));
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
+}
+
+}  // namespace
+
+void add_hub_routes(Router& router, core::Broker& broker, HubOptions options) {
+  router.websocket(
+      "/socket/websocket",
+      [&broker, options](const HttpRequest& req) -> std::variant<WsAccept, HttpResponse> {
+        phoenix::Vsn vsn;
+        if (!phoenix::parse_vsn(req.query_param("vsn"), vsn))
+          return HttpResponse::text(400, "unsupported vsn: use 1.0.0 or 2.0.0\n");
+        WsAccept accept;
+        accept.idle_timeout = options.idle_timeout;
+        accept.make = [&broker, vsn, options] {
+          return std::make_unique<PhoenixWsHandler>(broker, vsn, options.connection);
+        };
+        return accept;
+      });
+  auto page = [&broker, options](const HttpRequest& req) {
+    auto it = req.params.find("room");
+    std::string room = it == req.params.end() ? "lobby" : it->second;
+    if (room.empty() || room.size() > 200) return HttpResponse::text(400, "bad room name\n");
+    return chat_page(broker, room, options.page_history);
+  };
+  router.get("/c", page);
+  router.get("/c/:room", page);
+}
+
+}  // namespace parley::net

@@ -1,0 +1,53 @@
+#pragma once
+// What every connection of the process shares: the I/O threads, the limits, and the registry
+// of open WebSocket sessions (for the 1001 close at shutdown).
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "net/io_threads.hpp"
+
+namespace parley::net {
+
+enum class SlowConsumer { disconnect, drop };
+
+struct NetOptions {
+  std::size_t max_frame_bytes = 64 * 1024;
+  std::size_t max_queue_bytes = 4 * 1024 * 1024;
+  SlowConsumer slow_consumer = SlowConsumer::disconnect;
+  std::size_t max_connections = 100'000;
+  std::size_t max_http_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds http_timeout{30'000};  // a request must arrive within it
+  std::chrono::milliseconds close_timeout{3'000};  // waiting for the peer's close frame
+};
+
+class WsConnection;
+
+class NetContext {
+ public:
+  NetContext(IoThreads& threads, NetOptions options)
+      : threads(threads), options(options), sessions_(threads.thread_count()) {}
+
+  IoThreads& threads;
+  const NetOptions options;
+  std::atomic<bool> stopping{false};
+
+  std::uint64_t next_session_id() { return ++session_ids_; }
+
+  // Called on the session's thread.
+  void add(std::size_t thread, WsConnection* s) { sessions_[thread].insert(s); }
+  void remove(std::size_t thread, WsConnection* s) { sessions_[thread].erase(s); }
+  // Closes every session of the calling thread with code (shutdown).
+  void close_all(std::size_t thread, std::uint16_t code, std::string_view reason);
+  std::size_t count(std::size_t thread) const { return sessions_[thread].size(); }
+
+ private:
+  std::atomic<std::uint64_t> session_ids_{0};
+  std::vector<std::unordered_set<WsConnection*>> sessions_;  // per thread
+};
+
+}  // namespace parley::net

@@ -1,0 +1,103 @@
+#pragma once
+// HTTP routing, with no Beast in sight: handlers see plain request and response structs, so
+// that route files compile quickly and can be unit-tested. The Beast-facing code lives in
+// http_session.cpp alone.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace parley::net {
+
+struct HttpRequest {
+  std::string method;                                        // "GET", ...
+  std::string target;                                        // as sent: path and query
+  std::string path;                                          // percent-decoded path
+  std::string query;                                         // raw query string, without '?'
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string peer;                           // "ADDR:PORT" of the client
+  std::map<std::string, std::string> params;  // from the route pattern (":room")
+
+  // The header's value, or empty. name is lower-case.
+  std::string_view header(std::string_view name) const;
+  // The percent-decoded value of a query parameter, or empty.
+  std::string query_param(std::string_view name) const;
+  bool has_query_param(std::string_view name) const;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static HttpResponse text(unsigned status, std::string body);
+  static HttpResponse html(std::string body);
+  static HttpResponse json(unsigned status, std::string body);
+};
+
+class WsSession;
+
+// What a WebSocket connection's dialect does with its frames. Created on the session's I/O
+// thread once the handshake is done; every call happens on that thread.
+class WsHandler {
+ public:
+  virtual ~WsHandler() = default;
+  virtual void on_open() {}
+  virtual void on_text(std::string_view text) = 0;
+  // Default: close 1003, as most dialects speak text only.
+  virtual void on_binary(std::string_view data);
+  // The connection is gone (any reason); called once. Leave channels, untrack presence here.
+  virtual void on_close() = 0;
+
+  WsSession* session = nullptr;  // set before on_open
+};
+
+struct WsAccept {
+  std::string protocol;  // the subprotocol to select in the handshake answer, or empty
+  std::chrono::milliseconds idle_timeout{0};  // 0: none
+  std::function<std::unique_ptr<WsHandler>()> make;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Answers an upgrade request: accept it (WsAccept) or refuse it with an HTTP response.
+using WsRoute = std::function<std::variant<WsAccept, HttpResponse>(const HttpRequest&)>;
+
+class Router {
+ public:
+  // Patterns: "/c", "/c/:room" (one segment), "/assets/*" (the rest, as params["*"]).
+  void get(std::string pattern, HttpHandler h) { add("GET", std::move(pattern), std::move(h)); }
+  void add(std::string method, std::string pattern, HttpHandler h);
+  void websocket(std::string pattern, WsRoute r);
+
+  struct Match {
+    const HttpHandler* http = nullptr;
+    const WsRoute* ws = nullptr;
+    bool path_known = false;    // some route has this path (for 405 against 404)
+    bool upgrade_only = false;  // a WebSocket route has this path (for 426)
+  };
+  // Finds the route for the request and fills req.params.
+  Match match(HttpRequest& req, bool upgrade) const;
+
+ private:
+  struct Route {
+    std::string method;  // empty for WebSocket routes
+    std::vector<std::string> segments;
+    HttpHandler http;
+    WsRoute ws;
+  };
+  static bool matches(const Route& r, std::string_view path,
+                      std::map<std::string, std::string>& params);
+  std::vector<Route> routes_;
+};
+
+std::string percent_decode(std::string_view s, bool plus_is_space = false);
+std::string html_escape(std::string_view s);
+
+}  // namespace parley::net

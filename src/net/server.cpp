@@ -1,0 +1,127 @@
+#include "net/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
+#include <thread>
+
+#include "net/http_session.hpp"
+#include "net/metrics.hpp"
+
+namespace parley::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(NetContext& net, asio::io_context& ctx, asio::ip::tcp::endpoint ep,
+           std::shared_ptr<const Router> router, std::string name)
+      : net_(net), acceptor_(ctx), router_(std::move(router)), name_(std::move(name)) {
+    error_code ec;
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      throw std::runtime_error("cannot listen on " + ep.address().to_string() + ":" +
+                               std::to_string(ep.port()) + " (" + name_ + "): " + ec.message());
+  }
+
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  void accept() {
+    std::size_t thread = net_.threads.next();
+    acceptor_.async_accept(
+        net_.threads.context(thread),
+        [self = shared_from_this(), thread](const error_code& ec, asio::ip::tcp::socket socket) {
+          self->on_accept(ec, std::move(socket), thread);
+        });
+  }
+
+  void stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  void on_accept(const error_code& ec, asio::ip::tcp::socket socket, std::size_t thread) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // e.g. EMFILE: log, back off a little, go on accepting.
+      spdlog::error("listener {}: accept failed: {}", name_, ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
+                                                        std::chrono::milliseconds(50));
+      timer->async_wait([self = shared_from_this(), timer](const error_code&) { self->accept(); });
+      return;
+    }
+    metrics().connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    auto open = metrics().connections_open.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (static_cast<std::size_t>(open) > net_.options.max_connections) {
+      metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
+      metrics().connections_refused.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("listener {}: over max_connections ({}); refusing a connection", name_,
+                   net_.options.max_connections);
+    } else {
+      // The socket belongs to the thread's context: start its session there.
+      asio::post(net_.threads.context(thread),
+                 [s = std::make_shared<asio::ip::tcp::socket>(std::move(socket)), this, thread,
+                  router = router_]() mutable { serve_http(std::move(*s), net_, thread, router); });
+    }
+    accept();
+  }
+
+  NetContext& net_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<const Router> router_;
+  std::string name_;
+};
+
+Server::Server(IoThreads& threads, NetOptions options)
+    : threads_(threads), net_(threads, options) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::listen(const std::string& address, std::uint16_t port,
+                             std::shared_ptr<const Router> router, const std::string& name) {
+  error_code ec;
+  std::string host = address == "localhost" ? "127.0.0.1" : address;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + address + ": not an IP address");
+  auto l = std::make_shared<Listener>(net_, threads_.context(0),
+                                      asio::ip::tcp::endpoint(addr, port), std::move(router), name);
+  listeners_.push_back(l);
+  std::uint16_t bound = l->port();
+  spdlog::info("listening on {}:{} ({})", addr.is_v6() ? "[" + host + "]" : host, bound, name);
+  return bound;
+}
+
+void Server::start() {
+  for (auto& l : listeners_) l->accept();
+}
+
+void Server::shutdown(std::chrono::milliseconds grace) {
+  net_.stopping = true;
+  for (auto& l : listeners_) l->stop();
+  for (std::size_t t = 0; t < threads_.thread_count(); ++t)
+    threads_.post(t, [this, t] { net_.close_all(t, 1001, "server shutting down"); });
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::size_t open = 0;
+    for (std::size_t t = 0; t < threads_.thread_count(); ++t) {
+      std::promise<std::size_t> p;
+      auto f = p.get_future();
+      threads_.post(t, [this, t, &p] { p.set_value(net_.count(t)); });
+      open += f.get();
+    }
+    if (open == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  spdlog::warn("shutdown: sessions still open after {} ms", grace.count());
+}
+
+}  // namespace parley::net

@@ -1,0 +1,79 @@
+#pragma once
+// A WebSocket connection after the handshake: Parley's own frame codec over an Asio socket.
+//
+// Design: the connection lives on one I/O thread. Reading waits for readability and then reads
+// into a buffer shared by the thread (an idle connection holds no read buffer). Writing is one
+// writer draining a bounded queue of shared frames with gather writes: whatever accumulated
+// while a write was in flight goes out in the next single syscall. Past max_queue_bytes the
+// slow-consumer policy applies (disconnect, or drop the frame), logged and counted.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "net/net_context.hpp"
+#include "net/router.hpp"
+#include "net/ws_codec.hpp"
+#include "net/ws_session.hpp"
+
+namespace parley::net {
+
+class WsConnection final : public WsSession,
+                           private ws::FrameHandler,
+                           public std::enable_shared_from_this<WsConnection> {
+ public:
+  WsConnection(boost::asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
+               std::string peer, std::string path, WsAccept accept);
+  ~WsConnection() override;
+
+  // Runs the handler's on_open, parses bytes already read past the handshake, starts reading.
+  void start(std::string_view leftover);
+
+  void send_text(std::string text) override;
+  void send_frame(const core::Frame& frame) override;
+  void close(std::uint16_t code, std::string_view reason) override;
+  std::size_t thread() const override { return thread_; }
+  std::uint64_t id() const override { return id_; }
+  const std::string& peer() const override { return peer_; }
+
+ private:
+  void on_message(ws::Opcode op, std::string_view payload) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(std::uint16_t code, std::string_view reason) override;
+
+  void read();
+  void on_readable(const boost::system::error_code& ec);
+  void enqueue(core::Frame frame, bool control);
+  void write();
+  void on_write(const boost::system::error_code& ec, std::size_t bytes);
+  void arm_idle_timer(std::chrono::steady_clock::duration after);
+  // Ends the connection now: the handler's on_close, the socket closed. Idempotent.
+  void teardown(std::string_view why);
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  NetContext& net_;
+  const std::size_t thread_;
+  const std::uint64_t id_;
+  const std::string peer_;
+  const std::string path_;
+  WsAccept accept_;
+  std::unique_ptr<WsHandler> handler_;
+  ws::FrameParser parser_;
+
+  std::deque<core::Frame> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::vector<boost::asio::const_buffer> write_buffers_;
+  std::size_t writing_ = 0;  // frames in the write in flight
+  std::chrono::steady_clock::time_point last_activity_;
+
+  bool closing_ = false;      // a close frame is queued: nothing more is sent
+  bool peer_closed_ = false;  // the peer's close frame arrived
+  bool torn_down_ = false;
+  std::uint16_t close_code_ = 0;
+};
+
+}  // namespace parley::net

@@ -1,0 +1,359 @@
+#include "storage/sqlite_store.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <iterator>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+
+#include "storage/sqlite_db.hpp"
+
+namespace parley::storage {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS messages(
+  seq INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  offset INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  author_id TEXT,
+  author_name TEXT,
+  body TEXT,
+  payload TEXT,  -- JSON object; NULL when empty
+  dialect TEXT);
+CREATE INDEX IF NOT EXISTS messages_channel_offset ON messages(channel, offset);
+CREATE TABLE IF NOT EXISTS channels(
+  name TEXT PRIMARY KEY,
+  last_offset INTEGER NOT NULL);  -- highest offset ever stored, kept when retention deletes
+PRAGMA user_version = 1;  -- kSchemaVersion
+)sql";
+
+constexpr const char* kInsertMessage =
+    "INSERT INTO messages(channel, offset, time_ms, id, author_id, author_name, body, payload, "
+    "dialect) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* kUpsertChannel =
+    "INSERT INTO channels(name, last_offset) VALUES(?1, ?2) "
+    "ON CONFLICT(name) DO UPDATE SET last_offset = max(last_offset, excluded.last_offset)";
+constexpr const char* kChannels = "SELECT name, last_offset FROM channels";
+constexpr const char* kDeleteOlder = "DELETE FROM messages WHERE channel = ?1 AND time_ms < ?2";
+// Keeps the ?2 + 1 newest offsets of the channel (offsets are unique within a channel).
+constexpr const char* kDeleteBeyondCount =
+    "DELETE FROM messages WHERE channel = ?1 AND offset < "
+    "(SELECT offset FROM messages WHERE channel = ?1 ORDER BY offset DESC LIMIT 1 OFFSET ?2)";
+constexpr const char* kNewest =
+    "SELECT offset, time_ms, id, author_id, author_name, body, payload, dialect FROM messages "
+    "WHERE channel = ?1 ORDER BY offset DESC LIMIT ?2";
+
+std::int64_t clamp_to_int64(std::uint64_t n) {
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(std::min(n, max));
+}
+
+boost::json::object parse_payload(std::string_view text, const std::string& channel,
+                                  std::uint64_t offset) {
+  if (text.empty()) return {};
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) {
+    spdlog::warn("sqlite: message {}#{} has a payload that is not a JSON object; ignored", channel,
+                 offset);
+    return {};
+  }
+  return std::move(value.as_object());
+}
+
+}  // namespace
+
+struct SqliteStore::Writer {
+  explicit Writer(sqlite::Db connection)
+      : db(std::move(connection)),
+        insert_message(db.prepare_or_throw(kInsertMessage)),
+        upsert_channel(db.prepare_or_throw(kUpsertChannel)),
+        channels(db.prepare_or_throw(kChannels)),
+        delete_older(db.prepare_or_throw(kDeleteOlder)),
+        delete_beyond_count(db.prepare_or_throw(kDeleteBeyondCount)) {}
+
+  // Logs the failure, resets the statements and rolls back. Returns false.
+  bool fail(std::string_view what, std::string_view reason) {
+    spdlog::error("sqlite: {} failed: {}", what, reason);
+    for (auto* stmt :
+         {&insert_message, &upsert_channel, &channels, &delete_older, &delete_beyond_count})
+      stmt->reset();
+    if (db.in_transaction() && db.exec("ROLLBACK") != SQLITE_OK)
+      spdlog::error("sqlite: rollback failed: {}", db.error());
+    return false;
+  }
+  bool fail(std::string_view what) { return fail(what, db.error()); }
+
+  sqlite::Db db;  // declared first: destroyed after the statements
+  sqlite::Statement insert_message;
+  sqlite::Statement upsert_channel;
+  sqlite::Statement channels;
+  sqlite::Statement delete_older;
+  sqlite::Statement delete_beyond_count;
+};
+
+SqliteStore::SqliteStore(std::filesystem::path db_file, SqliteStoreOptions options)
+    : db_file_(std::move(db_file)), options_(std::move(options)) {
+  if (db_file_.empty()) throw std::runtime_error("sqlite: no database file given");
+  if (auto parent = db_file_.parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec)
+      throw std::runtime_error("sqlite: cannot create directory " + parent.string() + ": " +
+                               ec.message());
+  }
+  auto db = sqlite::Db::open(db_file_, /*create=*/true);
+  const std::string where = " (" + db_file_.string() + ")";
+  if (std::string mode = db.query_text("PRAGMA journal_mode=WAL"); mode != "wal")
+    throw std::runtime_error("sqlite: cannot enable WAL mode" + where + ": " +
+                             (mode.empty() ? db.error() : "journal mode is " + mode));
+  db.exec_or_throw("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL" + where);
+  if (std::string version = db.query_text("PRAGMA user_version");
+      version.empty() || std::atoi(version.c_str()) > kSchemaVersion)
+    throw std::runtime_error("sqlite: unknown schema version " + version + where);
+  db.exec_or_throw(kSchema, "cannot create the schema" + where);
+  writer_ = std::make_unique<Writer>(std::move(db));
+  thread_ = std::thread([this] { run(); });
+}
+
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::append(core::MessagePtr message, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(Entry{std::move(message), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  if (message)
+    spdlog::error("sqlite: store closed; message {}#{} dropped", message->channel, message->offset);
+}
+
+void SqliteStore::apply_retention(const core::Retention& retention) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  retention_ = retention;
+  retention_ahead_ = queue_.size();
+  wake_.notify_one();
+}
+
+void SqliteStore::close() {
+  std::lock_guard close_lock(close_mutex_);
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    // From a done callback: the thread stops once the queue is drained; the destructor joins.
+    spdlog::error("sqlite: close() called on the writer thread; not waiting for it");
+    return;
+  }
+  thread_.join();
+  writer_.reset();  // the last connection closes: the WAL is checkpointed
+}
+
+std::size_t SqliteStore::pending() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size() + in_flight_;
+}
+
+std::int64_t SqliteStore::now() const {
+  if (options_.now_ms) return options_.now_ms();
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void SqliteStore::run() {
+  std::vector<Entry> batch;
+  batch.reserve(std::max<std::size_t>(1, options_.max_batch));
+  std::optional<core::Retention> retention;
+  while (take(batch, retention)) {
+    if (retention) retain(*retention);
+    if (batch.empty()) continue;
+    const bool ok = write_batch(batch);
+    for (Entry& entry : batch) {
+      if (!entry.done) continue;
+      try {
+        entry.done(ok && entry.message);
+      } catch (const std::exception& e) {
+        spdlog::error("sqlite: a done callback threw: {}", e.what());
+      } catch (...) {
+        spdlog::error("sqlite: a done callback threw");
+      }
+    }
+    batch.clear();
+    std::lock_guard lock(mutex_);
+    in_flight_ = 0;
+  }
+}
+
+bool SqliteStore::take(std::vector<Entry>& batch, std::optional<core::Retention>& retention) {
+  retention.reset();
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || retention_; });
+  if (queue_.empty() && !retention_) return false;  // stopping, and everything is written
+  std::size_t n = std::min(queue_.size(), std::max<std::size_t>(1, options_.max_batch));
+  if (retention_ && retention_ahead_ == 0) {
+    retention.swap(retention_);  // runs before this batch
+  } else if (retention_) {
+    n = std::min(n, retention_ahead_);  // the retention runs right after this batch
+    retention_ahead_ -= n;
+  }
+  auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
+  batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+  queue_.erase(queue_.begin(), end);
+  in_flight_ = batch.size();
+  return true;
+}
+
+bool SqliteStore::write_batch(const std::vector<Entry>& batch) {
+  Writer& w = *writer_;
+  const std::string what = "writing " + std::to_string(batch.size()) + " message(s)";
+  try {
+    if (w.db.exec("BEGIN IMMEDIATE") != SQLITE_OK) return w.fail(what);
+    std::map<std::string_view, std::uint64_t> last_offsets;  // views into the batch's messages
+    std::string payload;
+    auto& insert = w.insert_message;
+    for (const Entry& entry : batch) {
+      if (!entry.message) continue;  // its done gets false
+      const core::Message& m = *entry.message;
+      insert.bind(1, m.channel);
+      insert.bind(2, clamp_to_int64(m.offset));
+      insert.bind(3, m.time_ms);
+      insert.bind(4, m.id);
+      insert.bind(5, m.author_id);
+      insert.bind(6, m.author_name);
+      insert.bind(7, m.text);
+      if (m.payload.empty()) {
+        insert.bind_null(8);
+      } else {
+        payload = boost::json::serialize(m.payload);  // bound until the reset below
+        insert.bind(8, payload);
+      }
+      insert.bind(9, m.dialect);
+      if (insert.step() != SQLITE_DONE) return w.fail(what);
+      insert.reset();
+      auto& last = last_offsets[m.channel];
+      last = std::max(last, m.offset);
+    }
+    auto& upsert = w.upsert_channel;
+    for (const auto& [channel, offset] : last_offsets) {
+      upsert.bind(1, channel);
+      upsert.bind(2, clamp_to_int64(offset));
+      if (upsert.step() != SQLITE_DONE) return w.fail(what);
+      upsert.reset();
+    }
+    if (w.db.exec("COMMIT") != SQLITE_OK) return w.fail(what);
+    return true;
+  } catch (const std::exception& e) {
+    return w.fail(what, e.what());
+  }
+}
+
+void SqliteStore::retain(const core::Retention& retention) {
+  Writer& w = *writer_;
+  const std::int64_t now_ms = now();
+  const char* what = "retention";
+  try {
+    if (w.db.exec("BEGIN IMMEDIATE") != SQLITE_OK) return (void)w.fail(what);
+    std::vector<std::string> channels;
+    int rc;
+    while ((rc = w.channels.step()) == SQLITE_ROW) channels.emplace_back(w.channels.column_text(0));
+    if (rc != SQLITE_DONE) return (void)w.fail(what);
+    w.channels.reset();
+
+    std::int64_t by_age = 0, by_count = 0;
+    for (const std::string& channel : channels) {
+      const core::RetentionPolicy& policy = retention.for_channel(channel);
+      if (policy.max_age.count() > 0) {
+        auto max_age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(policy.max_age);
+        auto& del = w.delete_older;
+        del.bind(1, channel);
+        del.bind(2, now_ms - max_age_ms.count());
+        if (del.step() != SQLITE_DONE) return (void)w.fail(what);
+        by_age += w.db.changes();
+        del.reset();
+      }
+      if (policy.max_count > 0) {
+        auto& del = w.delete_beyond_count;
+        del.bind(1, channel);
+        del.bind(2, clamp_to_int64(policy.max_count - 1));
+        if (del.step() != SQLITE_DONE) return (void)w.fail(what);
+        by_count += w.db.changes();
+        del.reset();
+      }
+    }
+    if (w.db.exec("COMMIT") != SQLITE_OK) return (void)w.fail(what);
+    spdlog::debug("sqlite: retention deleted {} message(s) by age and {} by count in {} channel(s)",
+                  by_age, by_count, channels.size());
+  } catch (const std::exception& e) {
+    w.fail(what, e.what());
+  }
+}
+
+std::map<std::string, core::ChannelHistory> SqliteStore::load(std::size_t max_per_channel) {
+  std::map<std::string, core::ChannelHistory> out;
+  try {
+    // A connection of load's own, in one read transaction: a consistent snapshot, whatever
+    // the writer does meanwhile.
+    auto db = sqlite::Db::open(db_file_, /*create=*/false);
+    auto channels = db.prepare(kChannels);
+    auto newest = db.prepare(kNewest);
+    auto fail = [&] {
+      spdlog::error("sqlite: loading {} failed: {}", db_file_.string(), db.error());
+      return std::map<std::string, core::ChannelHistory>{};
+    };
+    if (!channels || !newest || db.exec("BEGIN") != SQLITE_OK) return fail();
+    int rc;
+    while ((rc = channels.step()) == SQLITE_ROW)
+      out[std::string(channels.column_text(0))].last_offset =
+          static_cast<std::uint64_t>(channels.column_int(1));
+    if (rc != SQLITE_DONE) return fail();
+
+    const std::int64_t limit = clamp_to_int64(max_per_channel);
+    for (auto& [name, history] : out) {
+      newest.bind(1, name);
+      newest.bind(2, limit);
+      while ((rc = newest.step()) == SQLITE_ROW) {
+        auto m = std::make_shared<core::Message>();
+        m->channel = name;
+        m->offset = static_cast<std::uint64_t>(newest.column_int(0));
+        m->time_ms = newest.column_int(1);
+        m->id = newest.column_text(2);
+        m->author_id = newest.column_text(3);
+        m->author_name = newest.column_text(4);
+        m->text = newest.column_text(5);
+        m->payload = parse_payload(newest.column_text(6), name, m->offset);
+        m->dialect = newest.column_text(7);
+        history.messages.push_back(std::move(m));
+      }
+      if (rc != SQLITE_DONE) return fail();
+      newest.reset();
+      std::reverse(history.messages.begin(), history.messages.end());  // oldest first
+    }
+    db.exec("COMMIT");
+  } catch (const std::exception& e) {
+    spdlog::error("sqlite: loading {} failed: {}", db_file_.string(), e.what());
+    return {};
+  }
+  return out;
+}
+
+}  // namespace parley::storage

@@ -1,0 +1,93 @@
+#pragma once
+// The embedded message store: one SQLite file in WAL mode with synchronous=NORMAL, so that a
+// committed message survives a crash of the process (not necessarily a power loss).
+//
+// Design: append() and apply_retention() only queue, under a mutex, and wake the writer
+// thread. The writer owns its connection and prepared statements; it takes what is queued (at
+// most max_batch messages), writes it in one transaction (group commit), then calls each done
+// in append order, on the writer thread, holding no lock. A retention request is ordered with
+// the appends, in a transaction of its own: it sees every message appended before it, and every
+// append made after it is called back after it ran. A newer request replaces one not yet run.
+// load() opens a connection of its own, so it can run on any thread, at any time.
+//
+// Errors: the constructor throws std::runtime_error; nothing else throws. A failed batch is
+// logged and rolled back, and each of its done callbacks gets false.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/message_store.hpp"
+
+namespace parley::storage {
+
+struct SqliteStoreOptions {
+  std::size_t max_batch = 1024;          // messages per transaction at most
+  std::function<std::int64_t()> now_ms;  // unix time in ms for retention; system clock if empty
+};
+
+class SqliteStore final : public core::MessageStore {
+ public:
+  // Opens or creates db_file (and its parent directory), creates the schema and starts the
+  // writer thread. Throws std::runtime_error when any of that fails.
+  explicit SqliteStore(std::filesystem::path db_file, SqliteStoreOptions options = {});
+  // Calls close().
+  ~SqliteStore() override;
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // After close(), the message is dropped with an error logged and done is never called: it
+  // cannot run on the (stopped) writer thread, and the caller may hold a lock done takes.
+  void append(core::MessagePtr message, Done done) override;
+  // Also channels whose messages retention deleted (with their last offset). A failure is
+  // logged and yields an empty map. Usable after close().
+  std::map<std::string, core::ChannelHistory> load(std::size_t max_per_channel) override;
+  // Ignored after close().
+  void apply_retention(const core::Retention& retention) override;
+  // Called from a done callback, it only tells the writer to stop once the queue is drained
+  // (it cannot join its own thread); the destructor then joins.
+  void close() override;
+
+  // Messages appended and not yet called back: queued or in the batch being written.
+  std::size_t pending() const;
+  const std::filesystem::path& path() const { return db_file_; }
+
+ private:
+  struct Entry {
+    core::MessagePtr message;
+    Done done;
+  };
+  struct Writer;  // the writer thread's connection and prepared statements
+
+  void run();
+  // Waits for work, then moves the next batch (and a retention request due before it) out of
+  // the queue. False when stopping and everything is written.
+  bool take(std::vector<Entry>& batch, std::optional<core::Retention>& retention);
+  bool write_batch(const std::vector<Entry>& batch);
+  void retain(const core::Retention& retention);
+  std::int64_t now() const;
+
+  const std::filesystem::path db_file_;
+  const SqliteStoreOptions options_;
+  std::unique_ptr<Writer> writer_;  // used by the writer thread only, once it runs
+
+  mutable std::mutex mutex_;  // guards the members below, up to thread_
+  std::condition_variable wake_;
+  std::deque<Entry> queue_;
+  std::size_t in_flight_ = 0;  // size of the batch being written
+  std::optional<core::Retention> retention_;
+  std::size_t retention_ahead_ = 0;  // queued entries to write before retention_ runs
+  bool stopping_ = false;
+
+  std::mutex close_mutex_;  // serialises close()
+  std::thread thread_;
+};
+
+}  // namespace parley::storage

@@ -1,0 +1,280 @@
+#include "core/local_broker.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace parley::core {
+namespace {
+
+using test::QueueDispatcher;
+
+// Records events; renders each through the cache with a counter, as a dialect would.
+struct Recorder final : Subscriber {
+  explicit Recorder(std::uint32_t format = 1, int* encodes = nullptr)
+      : format(format), encodes(encodes) {}
+  void deliver(const Event& ev, EncodeCache& cache) override {
+    const Frame& f = cache.get(format, [&] {
+      if (encodes) ++*encodes;
+      return std::make_shared<const std::string>(ev.channel);
+    });
+    frames.push_back(f);
+    events.push_back(ev);
+    if (on_deliver) on_deliver();
+  }
+  std::uint32_t format;
+  int* encodes;
+  std::vector<Event> events;
+  std::vector<Frame> frames;
+  std::function<void()> on_deliver;
+};
+
+// A store that holds appends until release() commits them.
+struct HeldStore final : MessageStore {
+  void append(MessagePtr m, Done done) override {
+    held.emplace_back(std::move(m), std::move(done));
+  }
+  std::map<std::string, ChannelHistory> load(std::size_t) override { return {}; }
+  void apply_retention(const Retention&) override {}
+  void close() override {}
+  void release(bool ok = true) {
+    for (auto& [m, done] : held) done(ok);
+    held.clear();
+  }
+  std::vector<std::pair<MessagePtr, Done>> held;
+};
+
+Message text(std::string channel, std::string body) {
+  Message m;
+  m.channel = std::move(channel);
+  m.text = std::move(body);
+  m.author_name = "robin";
+  m.dialect = "test";
+  return m;
+}
+
+TEST(LocalBroker, PublishAssignsGapFreeOffsetsAndDelivers) {
+  QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  for (int i = 0; i < 3; ++i) b.publish(text("lobby", "m" + std::to_string(i)));
+  d.drain();
+  ASSERT_EQ(r.events.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.events[i].message->offset, static_cast<std::uint64_t>(i + 1));
+    EXPECT_EQ(r.events[i].message->text, "m" + std::to_string(i));
+    EXPECT_EQ(r.events[i].message->id.size(), 36u);
+    EXPECT_GT(r.events[i].message->time_ms, 0);
+  }
+}
+
+TEST(LocalBroker, DeliversOnlyAfterTheStoreCommits) {
+  QueueDispatcher d;
+  HeldStore store;
+  LocalBroker b(d, &store, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  b.publish(text("lobby", "a"));
+  b.publish(text("lobby", "b"));
+  d.drain();
+  EXPECT_TRUE(r.events.empty()) << "nothing is delivered before it is durable";
+  EXPECT_TRUE(b.history("lobby", 10, 0).empty());
+  ASSERT_EQ(store.held.size(), 2u);
+  EXPECT_EQ(store.held[0].first->offset, 1u);
+  EXPECT_EQ(store.held[1].first->offset, 2u);
+  store.release();
+  d.drain();
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.events[1].message->text, "b");
+  EXPECT_EQ(b.history("lobby", 10, 0).size(), 2u);
+}
+
+TEST(LocalBroker, AFailedWriteIsStillDelivered) {
+  QueueDispatcher d;
+  HeldStore store;
+  LocalBroker b(d, &store, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  b.publish(text("lobby", "a"));
+  store.release(false);
+  d.drain();
+  EXPECT_EQ(r.events.size(), 1u);
+}
+
+TEST(LocalBroker, EncodesOncePerFormatPerThread) {
+  QueueDispatcher d(2);
+  LocalBroker b(d, nullptr, {});
+  int encodes_a = 0, encodes_b = 0;
+  std::vector<std::unique_ptr<Recorder>> subs;
+  for (int i = 0; i < 10; ++i) {
+    subs.push_back(std::make_unique<Recorder>(1, &encodes_a));
+    b.subscribe("lobby", 0, subs.back().get());
+    subs.push_back(std::make_unique<Recorder>(2, &encodes_b));
+    b.subscribe("lobby", 0, subs.back().get());
+  }
+  b.publish(text("lobby", "x"));
+  EXPECT_EQ(d.posted.size(), 1u) << "one post: only thread 0 has subscribers";
+  d.drain();
+  EXPECT_EQ(encodes_a, 1);
+  EXPECT_EQ(encodes_b, 1);
+  EXPECT_EQ(subs[0]->frames[0], subs[2]->frames[0]) << "the same buffer is shared";
+  EXPECT_NE(subs[0]->frames[0], subs[1]->frames[0]);
+}
+
+TEST(LocalBroker, PostsOncePerThreadWithSubscribers) {
+  QueueDispatcher d(3);
+  LocalBroker b(d, nullptr, {});
+  Recorder r0, r2a, r2b;
+  b.subscribe("lobby", 0, &r0);
+  b.subscribe("lobby", 2, &r2a);
+  b.subscribe("lobby", 2, &r2b);
+  b.publish(text("lobby", "x"));
+  ASSERT_EQ(d.posted.size(), 2u);
+  EXPECT_EQ(d.posted[0].first, 0u);
+  EXPECT_EQ(d.posted[1].first, 2u);
+  d.drain();
+  EXPECT_EQ(r0.events.size() + r2a.events.size() + r2b.events.size(), 3u);
+}
+
+TEST(LocalBroker, UnsubscribeStopsDeliveryAndIsIdempotent) {
+  QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  b.subscribe("lobby", 0, &r);  // a second subscribe is a no-op
+  b.publish(text("lobby", "1"));
+  d.drain();
+  b.unsubscribe("lobby", 0, &r);
+  b.unsubscribe("lobby", 0, &r);
+  b.publish(text("lobby", "2"));
+  d.drain();
+  EXPECT_EQ(r.events.size(), 1u);
+}
+
+TEST(LocalBroker, ASubscriberMayUnsubscribeOthersDuringDelivery) {
+  QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder first, second, third;
+  b.subscribe("lobby", 0, &first);
+  b.subscribe("lobby", 0, &second);
+  b.subscribe("lobby", 0, &third);
+  first.on_deliver = [&] {
+    b.unsubscribe("lobby", 0, &first);
+    b.unsubscribe("lobby", 0, &second);
+  };
+  b.publish(text("lobby", "1"));
+  d.drain();
+  EXPECT_EQ(first.events.size(), 1u);
+  EXPECT_EQ(second.events.size(), 0u);
+  EXPECT_EQ(third.events.size(), 1u);
+  b.publish(text("lobby", "2"));
+  d.drain();
+  EXPECT_EQ(first.events.size(), 1u);
+  EXPECT_EQ(third.events.size(), 2u);
+}
+
+TEST(LocalBroker, ChannelsAreSeparate) {
+  QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder lobby, other;
+  b.subscribe("lobby", 0, &lobby);
+  b.subscribe("other", 0, &other);
+  b.publish(text("lobby", "x"));
+  b.publish(text("lobby", "y"));
+  b.publish(text("other", "z"));
+  d.drain();
+  EXPECT_EQ(lobby.events.size(), 2u);
+  ASSERT_EQ(other.events.size(), 1u);
+  EXPECT_EQ(other.events[0].message->offset, 1u) << "offsets are per channel";
+}
+
+TEST(LocalBroker, HistoryByLimitAfterAndRingSize) {
+  QueueDispatcher d;
+  LocalBrokerOptions o;
+  o.ring_size = 5;
+  LocalBroker b(d, nullptr, o);
+  for (int i = 1; i <= 8; ++i) b.publish(text("lobby", std::to_string(i)));
+  auto all = b.history("lobby", 100, 0);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all.front()->text, "4");
+  EXPECT_EQ(all.back()->text, "8");
+  auto last2 = b.history("lobby", 2, 0);
+  ASSERT_EQ(last2.size(), 2u);
+  EXPECT_EQ(last2[0]->text, "7");
+  auto after6 = b.history("lobby", 100, 6);
+  ASSERT_EQ(after6.size(), 2u);
+  EXPECT_EQ(after6[0]->offset, 7u);
+  EXPECT_TRUE(b.history("empty", 10, 0).empty());
+}
+
+TEST(LocalBroker, HistoryHonoursRetention) {
+  QueueDispatcher d;
+  std::int64_t now = 1'000'000'000;
+  LocalBrokerOptions o;
+  o.now_ms = [&] { return now; };
+  o.retention.per_channel["lobby"] = RetentionPolicy{std::chrono::seconds(3600), 3};
+  LocalBroker b(d, nullptr, o);
+  b.publish(text("lobby", "old"));
+  now += 3'600'001;
+  for (int i = 0; i < 5; ++i) b.publish(text("lobby", "new"));
+  auto h = b.history("lobby", 100, 0);
+  ASSERT_EQ(h.size(), 3u) << "count limit";
+  b.publish(text("other", "kept"));
+  now += 10'000'000'000;
+  EXPECT_EQ(b.history("other", 100, 0).size(), 1u) << "the fallback policy keeps everything";
+  EXPECT_TRUE(b.history("lobby", 100, 0).empty()) << "age limit";
+}
+
+TEST(LocalBroker, RestoreContinuesOffsets) {
+  QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  std::map<std::string, ChannelHistory> h;
+  auto m = std::make_shared<Message>(text("lobby", "before"));
+  m->offset = 41;
+  m->time_ms = 1;
+  h["lobby"].last_offset = 42;
+  h["lobby"].messages.push_back(m);
+  b.restore(std::move(h));
+  b.publish(text("lobby", "after"));
+  auto all = b.history("lobby", 10, 0);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]->text, "before");
+  EXPECT_EQ(all[1]->offset, 43u);
+}
+
+TEST(LocalBroker, PresenceChangesAreDeliveredAsDiffs) {
+  QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  b.presence_track("lobby", "robin", 7, {{"typing", false}});
+  EXPECT_TRUE(b.presence_update("lobby", "robin", 7, {{"typing", true}}));
+  EXPECT_FALSE(b.presence_update("lobby", "robin", 8, {{"typing", true}}));
+  EXPECT_EQ(b.presence_list("lobby").at("robin").size(), 1u);
+  b.presence_untrack("lobby", 7);
+  b.presence_untrack("lobby", 7);  // nothing left: no diff
+  d.drain();
+  ASSERT_EQ(r.events.size(), 3u);
+  EXPECT_EQ(r.events[0].kind, Event::Kind::presence_diff);
+  EXPECT_EQ(r.events[0].diff->joins.size(), 1u);
+  EXPECT_EQ(r.events[1].diff->joins.size(), 1u);
+  EXPECT_EQ(r.events[1].diff->leaves.size(), 1u);
+  EXPECT_EQ(r.events[2].diff->leaves.size(), 1u);
+  EXPECT_TRUE(b.presence_list("lobby").empty());
+}
+
+TEST(LocalBroker, BroadcastsAreNotStored) {
+  QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  b.broadcast("lobby", std::make_shared<Broadcast>(Broadcast{"phoenix", "custom", nullptr}));
+  d.drain();
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].broadcast->event, "custom");
+  EXPECT_TRUE(b.history("lobby", 10, 0).empty());
+}
+
+}  // namespace
+}  // namespace parley::core
