@@ -3,13 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "core/local_broker.hpp"
+#include "app/system.hpp"
 #include "net/common_routes.hpp"
-#include "net/hub_routes.hpp"
 #include "net/io_threads.hpp"
 #include "net/server.hpp"
 #include "storage/sqlite_store.hpp"
@@ -29,13 +31,6 @@ net::NetOptions net_options(const Config& cfg) {
                         : net::SlowConsumer::disconnect;
   o.max_connections = cfg.limits.max_connections;
   o.max_http_body_bytes = cfg.limits.max_http_body_bytes;
-  return o;
-}
-
-net::HubOptions hub_options(const Config& cfg) {
-  net::HubOptions o;
-  if (cfg.hub.idle_timeout.count() > 0) o.idle_timeout = cfg.hub.idle_timeout;
-  o.connection.max_channels = cfg.limits.max_channels_per_connection;
   return o;
 }
 
@@ -91,22 +86,20 @@ int run_server(const Config& cfg) {
 
   net::Server server(threads, net_options(cfg));
   auto shared = std::make_shared<net::Router>();
-  net::add_landing_route(*shared);
-  net::add_asset_routes(*shared);
-  if (cfg.hub.enabled) net::add_hub_routes(*shared, broker, hub_options(cfg));
-
+  asio::thread_pool blocking(2);
+  SystemContext ctx{cfg, broker, threads, server, *shared,
+                    [&blocking](std::function<void()> fn) { asio::post(blocking, std::move(fn)); },
+                    {}};
   try {
     server.listen(cfg.http.listen.address, cfg.http.listen.port, shared, "http");
-    if (cfg.hub.enabled && cfg.hub.listen) {
-      auto own = std::make_shared<net::Router>();
-      net::add_asset_routes(*own);
-      net::add_hub_routes(*own, broker, hub_options(cfg));
-      server.listen(cfg.hub.listen->address, cfg.hub.listen->port, own, "hub");
-    }
+    for (const auto& [name, install] : systems()) install(ctx);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;
   }
+  // After the systems: a system may serve "/" itself (and fall back to the landing page).
+  net::add_landing_route(*shared);
+  net::add_asset_routes(*shared);
 
   RetentionTimer retention(threads.context(0), *store, cfg.storage.retention,
                            cfg.storage.retention_interval);
@@ -121,7 +114,9 @@ int run_server(const Config& cfg) {
 
   spdlog::info("signal {}: shutting down", received);
   server.shutdown(std::chrono::milliseconds(3000));
+  for (auto& fn : ctx.on_shutdown) fn();
   threads.stop_and_join();
+  blocking.join();
   store->close();
   spdlog::info("bye");
   return 0;

@@ -34,11 +34,13 @@ void add_asset_routes(Router& router) {
   });
 }
 
+HttpResponse landing_page() {
+  const auto* page = assets::find("index.html");
+  return HttpResponse::html(page ? std::string(page->data) : "<h1>Parley</h1>");
+}
+
 void add_landing_route(Router& router) {
-  router.get("/", [](const HttpRequest&) {
-    const auto* page = assets::find("index.html");
-    return HttpResponse::html(page ? std::string(page->data) : "<h1>Parley</h1>");
-  });
+  router.get("/", [](const HttpRequest&) { return landing_page(); });
 }
 
 }  // namespace parley::net

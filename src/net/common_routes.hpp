@@ -8,6 +8,7 @@ namespace parley::net {
 void add_asset_routes(Router& router);
 // GET /: the landing page linking to every web page.
 void add_landing_route(Router& router);
+HttpResponse landing_page();
 
 std::string_view content_type_for(std::string_view file_name);
 

@@ -7,9 +7,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <optional>
+#include <sstream>
 
 #include "net/metrics.hpp"
-#include "net/ws_connection.hpp"
+#include "net/connection.hpp"
 
 namespace parley::net {
 
@@ -117,6 +118,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     bool upgrade = beast::websocket::is_upgrade(msg);
     Router::Match match = router_->match(req, upgrade);
     if (upgrade && match.ws) return upgrade_to_websocket(req, *match.ws);
+    if (match.stream) return start_stream(req, *match.stream);
     bool keep_alive = msg.keep_alive();
     HttpResponse res;
     if (match.http) {
@@ -187,10 +189,31 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           auto data = self->buffer_.data();
           std::string leftover(static_cast<const char*>(data.data()), data.size());
           auto conn =
-              std::make_shared<WsConnection>(self->stream_.release_socket(), self->net_,
+              std::make_shared<Connection>(self->stream_.release_socket(), self->net_,
                                              self->thread_, self->peer_, path, std::move(*accept));
           conn->start(leftover);
         });
+  }
+
+  void start_stream(const HttpRequest& req, const StreamRoute& route) {
+    if (net_.stopping) return respond(HttpResponse::text(503, "Shutting down\n"), false);
+    auto decision = route(req);
+    if (auto* refused = std::get_if<HttpResponse>(&decision)) {
+      spdlog::debug("http peer={} {} {} -> {}", peer_, req.method, req.target, refused->status);
+      return respond(std::move(*refused), true, req.method == "HEAD");
+    }
+    auto& accept = std::get<StreamAccept>(decision);
+    http::response<http::empty_body> head(static_cast<http::status>(accept.status), 11);
+    head.set(http::field::server, "Parley");
+    for (auto& [k, v] : accept.headers) head.set(k, v);
+    head.keep_alive(false);  // the body ends when the connection does
+    std::ostringstream os;
+    os << head.base();
+    stream_.expires_never();
+    upgraded_ = true;
+    auto conn = std::make_shared<Connection>(stream_.release_socket(), net_, thread_, peer_,
+                                             req.path, os.str(), std::move(accept));
+    conn->start({});
   }
 
   void shutdown() {

@@ -1,6 +1,6 @@
 #pragma once
 // Starts serving HTTP on an accepted socket: requests are routed by the listener's router; a
-// WebSocket upgrade hands the socket to a WsConnection. The only Beast-heavy translation unit.
+// WebSocket upgrade hands the socket to a Connection. The only Beast-heavy translation unit.
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 

@@ -7,7 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "net/assets.hpp"
-#include "net/ws_session.hpp"
+#include "net/session.hpp"
 
 namespace parley::net {
 
@@ -17,9 +17,9 @@ namespace phoenix = dialects::phoenix;
 namespace {
 
 // Binds a Phoenix connection to its WebSocket session.
-class PhoenixWsHandler final : public WsHandler, private phoenix::Sink {
+class PhoenixSessionHandler final : public SessionHandler, private phoenix::Sink {
  public:
-  PhoenixWsHandler(core::Broker& broker, phoenix::Vsn vsn, phoenix::ConnectionOptions options)
+  PhoenixSessionHandler(core::Broker& broker, phoenix::Vsn vsn, phoenix::ConnectionOptions options)
       : broker_(broker), vsn_(vsn), options_(options) {}
 
   void on_open() override {
@@ -34,7 +34,7 @@ class PhoenixWsHandler final : public WsHandler, private phoenix::Sink {
  private:
   void send_text(std::string text) override { session->send_text(std::move(text)); }
   core::Frame make_frame(std::string text) override {
-    return WsSession::make_text_frame(std::move(text));
+    return Session::make_text_frame(std::move(text));
   }
   void send_frame(const core::Frame& frame) override { session->send_frame(frame); }
   void close(std::uint16_t code, std::string_view reason) override { session->close(code, reason); }
@@ -83,7 +83,7 @@ void add_hub_routes(Router& router, core::Broker& broker, HubOptions options) {
         WsAccept accept;
         accept.idle_timeout = options.idle_timeout;
         accept.make = [&broker, vsn, options] {
-          return std::make_unique<PhoenixWsHandler>(broker, vsn, options.connection);
+          return std::make_unique<PhoenixSessionHandler>(broker, vsn, options.connection);
         };
         return accept;
       });

@@ -18,6 +18,7 @@ std::string Metrics::render() const {
   counter("connections_accepted_total", "TCP connections accepted.", connections_accepted);
   counter("connections_open", "TCP connections open now.", connections_open);
   counter("websockets_open", "WebSocket sessions open now.", websockets_open);
+  counter("streams_open", "HTTP streams (Server-Sent Events) open now.", streams_open);
   counter("http_requests_total", "HTTP requests served.", http_requests);
   counter("frames_in_total", "WebSocket messages received.", frames_in);
   counter("frames_out_total", "WebSocket frames queued for sending.", frames_out);

@@ -10,6 +10,7 @@ struct Metrics {
   std::atomic<std::uint64_t> connections_accepted{0};
   std::atomic<std::int64_t> connections_open{0};
   std::atomic<std::int64_t> websockets_open{0};
+  std::atomic<std::int64_t> streams_open{0};
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> frames_in{0};
   std::atomic<std::uint64_t> frames_out{0};

@@ -25,7 +25,7 @@ struct NetOptions {
   std::chrono::milliseconds close_timeout{3'000};  // waiting for the peer's close frame
 };
 
-class WsConnection;
+class Connection;
 
 class NetContext {
  public:
@@ -39,15 +39,15 @@ class NetContext {
   std::uint64_t next_session_id() { return ++session_ids_; }
 
   // Called on the session's thread.
-  void add(std::size_t thread, WsConnection* s) { sessions_[thread].insert(s); }
-  void remove(std::size_t thread, WsConnection* s) { sessions_[thread].erase(s); }
+  void add(std::size_t thread, Connection* s) { sessions_[thread].insert(s); }
+  void remove(std::size_t thread, Connection* s) { sessions_[thread].erase(s); }
   // Closes every session of the calling thread with code (shutdown).
   void close_all(std::size_t thread, std::uint16_t code, std::string_view reason);
   std::size_t count(std::size_t thread) const { return sessions_[thread].size(); }
 
  private:
   std::atomic<std::uint64_t> session_ids_{0};
-  std::vector<std::unordered_set<WsConnection*>> sessions_;  // per thread
+  std::vector<std::unordered_set<Connection*>> sessions_;  // per thread
 };
 
 }  // namespace parley::net

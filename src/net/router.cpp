@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "net/ws_session.hpp"
+#include "net/session.hpp"
 
 namespace parley::net {
 
@@ -134,16 +134,20 @@ HttpResponse HttpResponse::json(unsigned status, std::string body) {
   return r;
 }
 
-void WsHandler::on_binary(std::string_view) {
+void SessionHandler::on_binary(std::string_view) {
   session->close(1003, "binary frames are not supported");
 }
 
 void Router::add(std::string method, std::string pattern, HttpHandler h) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(h), nullptr});
+  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(h), nullptr, nullptr});
 }
 
 void Router::websocket(std::string pattern, WsRoute r) {
-  routes_.push_back(Route{"", split_path(pattern), nullptr, std::move(r)});
+  routes_.push_back(Route{"", split_path(pattern), nullptr, std::move(r), nullptr});
+}
+
+void Router::stream(std::string method, std::string pattern, StreamRoute r) {
+  routes_.push_back(Route{std::move(method), split_path(pattern), nullptr, nullptr, std::move(r)});
 }
 
 bool Router::matches(const Route& r, std::string_view path,
@@ -183,6 +187,8 @@ Router::Match Router::match(HttpRequest& req, bool upgrade) const {
     req.params = std::move(params);
     if (r.ws)
       m.ws = &r.ws;
+    else if (r.stream)
+      m.stream = &r.stream;
     else
       m.http = &r.http;
     return m;

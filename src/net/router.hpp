@@ -42,13 +42,14 @@ struct HttpResponse {
   static HttpResponse json(unsigned status, std::string body);
 };
 
-class WsSession;
+class Session;
 
-// What a WebSocket connection's dialect does with its frames. Created on the session's I/O
-// thread once the handshake is done; every call happens on that thread.
-class WsHandler {
+// What a long-lived connection's dialect does with it. Created on the session's I/O thread once
+// the handshake (or the stream's head) is done; every call happens on that thread. A stream's
+// handler gets on_open and on_close only.
+class SessionHandler {
  public:
-  virtual ~WsHandler() = default;
+  virtual ~SessionHandler() = default;
   virtual void on_open() {}
   virtual void on_text(std::string_view text) = 0;
   // Default: close 1003, as most dialects speak text only.
@@ -56,16 +57,25 @@ class WsHandler {
   // The connection is gone (any reason); called once. Leave channels, untrack presence here.
   virtual void on_close() = 0;
 
-  WsSession* session = nullptr;  // set before on_open
+  Session* session = nullptr;  // set before on_open
 };
 
 struct WsAccept {
   std::string protocol;  // the subprotocol to select in the handshake answer, or empty
   std::chrono::milliseconds idle_timeout{0};  // 0: none
-  std::function<std::unique_ptr<WsHandler>()> make;
+  std::function<std::unique_ptr<SessionHandler>()> make;
+};
+
+// An HTTP response that stays open (Server-Sent Events): status and headers are sent with no
+// Content-Length, then whatever the handler sends, until either side closes.
+struct StreamAccept {
+  unsigned status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::function<std::unique_ptr<SessionHandler>()> make;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+using StreamRoute = std::function<std::variant<StreamAccept, HttpResponse>(const HttpRequest&)>;
 // Answers an upgrade request: accept it (WsAccept) or refuse it with an HTTP response.
 using WsRoute = std::function<std::variant<WsAccept, HttpResponse>(const HttpRequest&)>;
 
@@ -75,10 +85,12 @@ class Router {
   void get(std::string pattern, HttpHandler h) { add("GET", std::move(pattern), std::move(h)); }
   void add(std::string method, std::string pattern, HttpHandler h);
   void websocket(std::string pattern, WsRoute r);
+  void stream(std::string method, std::string pattern, StreamRoute r);
 
   struct Match {
     const HttpHandler* http = nullptr;
     const WsRoute* ws = nullptr;
+    const StreamRoute* stream = nullptr;
     bool path_known = false;    // some route has this path (for 405 against 404)
     bool upgrade_only = false;  // a WebSocket route has this path (for 426)
   };
@@ -91,6 +103,7 @@ class Router {
     std::vector<std::string> segments;
     HttpHandler http;
     WsRoute ws;
+    StreamRoute stream;
   };
   static bool matches(const Route& r, std::string_view path,
                       std::map<std::string, std::string>& params);

@@ -23,8 +23,10 @@ bool valid_close_code(std::uint16_t code) {
 
 // Header length implied by the second header byte: 2, plus the extended length, plus the key.
 std::size_t header_size(unsigned char b1) {
-  std::size_t len7 = b1 & 0x7F;
-  return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + ((b1 & 0x80) ? 4 : 0);
+  std::size_t n = (b1 & 0x80) ? 6 : 2;
+  if ((b1 & 0x7F) == 126) n += 2;
+  if ((b1 & 0x7F) == 127) n += 8;
+  return n;
 }
 
 // XORs n bytes in place with key, starting at key[phase]. Eight bytes at a time: 8 is a
@@ -229,6 +231,10 @@ ParseError FrameParser::finish_frame(FrameHandler& handler) {
   }
 }
 
+// Two stages per frame. Header: parsed in place when all of it is in `data`, otherwise staged
+// in pending_ (at most 14 bytes). Payload: appended straight to message_ (or control_, for a
+// control frame) and unmasked there, however the input is split; it never passes through
+// pending_, and the size limit was checked against the header before the first byte arrives.
 ParseError FrameParser::feed(std::string_view data, FrameHandler& handler) {
   const char* p = data.data();
   const char* const end = p + data.size();

@@ -1,5 +1,6 @@
 #pragma once
-// A WebSocket connection after the handshake: Parley's own frame codec over an Asio socket.
+// A long-lived connection after its HTTP request: a WebSocket (Parley's own frame codec over an
+// Asio socket) or an HTTP stream (Server-Sent Events: the response head, then frames).
 //
 // Design: the connection lives on one I/O thread. Reading waits for readability and then reads
 // into a buffer shared by the thread (an idle connection holds no read buffer). Writing is one
@@ -16,19 +17,26 @@
 #include "net/net_context.hpp"
 #include "net/router.hpp"
 #include "net/ws_codec.hpp"
-#include "net/ws_session.hpp"
+#include "net/session.hpp"
 
 namespace parley::net {
 
-class WsConnection final : public WsSession,
+class Connection final : public Session,
                            private ws::FrameHandler,
-                           public std::enable_shared_from_this<WsConnection> {
+                           public std::enable_shared_from_this<Connection> {
  public:
-  WsConnection(boost::asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-               std::string peer, std::string path, WsAccept accept);
-  ~WsConnection() override;
+  enum class Mode { websocket, stream };
 
-  // Runs the handler's on_open, parses bytes already read past the handshake, starts reading.
+  // A WebSocket after the 101 answer was written.
+  Connection(boost::asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
+             std::string peer, std::string path, WsAccept accept);
+  // An HTTP stream: `head` (status line and headers) is sent first. Input is ignored; the
+  // client's EOF ends the stream.
+  Connection(boost::asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
+             std::string peer, std::string path, std::string head, StreamAccept accept);
+  ~Connection() override;
+
+  // Runs the handler's on_open, parses bytes already read past the request, starts reading.
   void start(std::string_view leftover);
 
   void send_text(std::string text) override;
@@ -37,6 +45,7 @@ class WsConnection final : public WsSession,
   std::size_t thread() const override { return thread_; }
   std::uint64_t id() const override { return id_; }
   const std::string& peer() const override { return peer_; }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
 
  private:
   void on_message(ws::Opcode op, std::string_view payload) override;
@@ -52,6 +61,7 @@ class WsConnection final : public WsSession,
   void arm_idle_timer(std::chrono::steady_clock::duration after);
   // Ends the connection now: the handler's on_close, the socket closed. Idempotent.
   void teardown(std::string_view why);
+  const char* kind() const;
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
@@ -60,8 +70,10 @@ class WsConnection final : public WsSession,
   const std::uint64_t id_;
   const std::string peer_;
   const std::string path_;
-  WsAccept accept_;
-  std::unique_ptr<WsHandler> handler_;
+  const Mode mode_;
+  std::chrono::milliseconds idle_timeout_{0};
+  std::function<std::unique_ptr<SessionHandler>()> make_handler_;
+  std::unique_ptr<SessionHandler> handler_;
   ws::FrameParser parser_;
 
   std::deque<core::Frame> queue_;
@@ -69,6 +81,7 @@ class WsConnection final : public WsSession,
   std::vector<boost::asio::const_buffer> write_buffers_;
   std::size_t writing_ = 0;  // frames in the write in flight
   std::chrono::steady_clock::time_point last_activity_;
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;  // after() timers pending
 
   bool closing_ = false;      // a close frame is queued: nothing more is sent
   bool peer_closed_ = false;  // the peer's close frame arrived

@@ -1,4 +1,4 @@
-#include "net/ws_connection.hpp"
+#include "net/connection.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/write.hpp>
@@ -17,18 +17,20 @@ constexpr std::size_t kReadBufferBytes = 64 * 1024;
 constexpr std::size_t kMaxGather = 64;  // frames per write syscall
 }  // namespace
 
-core::Frame WsSession::make_text_frame(std::string text) {
+const char* Connection::kind() const { return mode_ == Mode::websocket ? "ws" : "stream"; }
+
+core::Frame Session::make_text_frame(std::string text) {
   return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::text, text));
 }
 
 void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_view reason) {
   // close() may remove the session from the set: iterate over a copy.
-  std::vector<WsConnection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
   for (auto* s : all) s->close(code, reason);
 }
 
-WsConnection::WsConnection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-                           std::string peer, std::string path, WsAccept accept)
+Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
+                       std::string peer, std::string path, WsAccept accept)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       net_(net),
@@ -36,44 +38,65 @@ WsConnection::WsConnection(asio::ip::tcp::socket socket, NetContext& net, std::s
       id_(net.next_session_id()),
       peer_(std::move(peer)),
       path_(std::move(path)),
-      accept_(std::move(accept)),
+      mode_(Mode::websocket),
+      idle_timeout_(accept.idle_timeout),
+      make_handler_(std::move(accept.make)),
       parser_(net.options.max_frame_bytes),
       last_activity_(std::chrono::steady_clock::now()) {
   metrics().websockets_open.fetch_add(1, std::memory_order_relaxed);
 }
 
-WsConnection::~WsConnection() {
-  metrics().websockets_open.fetch_sub(1, std::memory_order_relaxed);
+Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
+                       std::string peer, std::string path, std::string head,
+                       StreamAccept accept)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      net_(net),
+      thread_(thread),
+      id_(net.next_session_id()),
+      peer_(std::move(peer)),
+      path_(std::move(path)),
+      mode_(Mode::stream),
+      make_handler_(std::move(accept.make)),
+      parser_(net.options.max_frame_bytes),
+      last_activity_(std::chrono::steady_clock::now()) {
+  metrics().streams_open.fetch_add(1, std::memory_order_relaxed);
+  enqueue(std::make_shared<const std::string>(std::move(head)), true);
+}
+
+Connection::~Connection() {
+  (mode_ == Mode::websocket ? metrics().websockets_open : metrics().streams_open)
+      .fetch_sub(1, std::memory_order_relaxed);
   metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void WsConnection::start(std::string_view leftover) {
+void Connection::start(std::string_view leftover) {
   net_.add(thread_, this);
-  spdlog::info("ws open session={} peer={} path={}", id_, peer_, path_);
+  spdlog::info("{} open session={} peer={} path={}", kind(), id_, peer_, path_);
   error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  handler_ = accept_.make();
+  handler_ = make_handler_();
   handler_->session = this;
   handler_->on_open();
-  if (!leftover.empty()) {
+  if (mode_ == Mode::websocket && !leftover.empty()) {
     if (auto err = parser_.feed(leftover, *this)) {
       metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("ws session={} peer={}: {} ({})", id_, peer_, err.reason, err.code);
       close(err.code, err.reason);
     }
   }
-  if (accept_.idle_timeout.count() > 0) arm_idle_timer(accept_.idle_timeout);
+  if (idle_timeout_.count() > 0) arm_idle_timer(idle_timeout_);
   read();
 }
 
-void WsConnection::read() {
+void Connection::read() {
   if (torn_down_) return;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
-void WsConnection::on_readable(const error_code& wait_ec) {
+void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
   thread_local std::array<char, kReadBufferBytes> buffer;
@@ -83,6 +106,7 @@ void WsConnection::on_readable(const error_code& wait_ec) {
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) return teardown(ec == asio::error::eof ? "peer closed the connection" : ec.message());
     last_activity_ = std::chrono::steady_clock::now();
+    if (mode_ == Mode::stream) continue;  // a stream's client has nothing to say: ignored
     if (auto err = parser_.feed(std::string_view(buffer.data(), n), *this)) {
       metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("ws session={} peer={}: {} (close {})", id_, peer_, err.reason, err.code);
@@ -94,7 +118,7 @@ void WsConnection::on_readable(const error_code& wait_ec) {
   read();  // keeps reading while closing, to see the peer's close frame or EOF
 }
 
-void WsConnection::on_message(ws::Opcode op, std::string_view payload) {
+void Connection::on_message(ws::Opcode op, std::string_view payload) {
   if (closing_) return;
   metrics().frames_in.fetch_add(1, std::memory_order_relaxed);
   if (op == ws::Opcode::text)
@@ -103,14 +127,14 @@ void WsConnection::on_message(ws::Opcode op, std::string_view payload) {
     handler_->on_binary(payload);
 }
 
-void WsConnection::on_ping(std::string_view payload) {
+void Connection::on_ping(std::string_view payload) {
   if (!closing_)
     enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::pong, payload)), true);
 }
 
-void WsConnection::on_pong(std::string_view) {}
+void Connection::on_pong(std::string_view) {}
 
-void WsConnection::on_close(std::uint16_t code, std::string_view reason) {
+void Connection::on_close(std::uint16_t code, std::string_view reason) {
   peer_closed_ = true;
   spdlog::info("ws peer close session={} peer={} code={} reason={}", id_, peer_, code, reason);
   if (closing_) {
@@ -121,27 +145,34 @@ void WsConnection::on_close(std::uint16_t code, std::string_view reason) {
   close(code == ws::close_code::no_status ? ws::close_code::normal : code, "");
 }
 
-void WsConnection::send_text(std::string text) {
+void Connection::send_text(std::string text) {
   if (closing_ || torn_down_) return;
+  if (mode_ == Mode::stream) return enqueue(std::make_shared<const std::string>(std::move(text)), false);
   enqueue(make_text_frame(std::move(text)), false);
 }
 
-void WsConnection::send_frame(const core::Frame& frame) {
+void Connection::send_frame(const core::Frame& frame) {
   if (closing_ || torn_down_) return;
   enqueue(frame, false);
 }
 
-void WsConnection::close(std::uint16_t code, std::string_view reason) {
+void Connection::close(std::uint16_t code, std::string_view reason) {
   if (closing_ || torn_down_) return;
   closing_ = true;
   close_code_ = code;
-  spdlog::info("ws close session={} peer={} code={} reason={}", id_, peer_, code, reason);
+  spdlog::info("{} close session={} peer={} code={} reason={}", kind(), id_, peer_, code, reason);
+  if (mode_ == Mode::stream) {
+    // A stream ends by closing the connection once what is queued is written.
+    peer_closed_ = true;
+    if (!writing_ && queue_.empty()) return teardown("closed");
+    return arm_idle_timer(net_.options.close_timeout);
+  }
   enqueue(std::make_shared<const std::string>(ws::encode_close(code, reason)), true);
   // The peer has close_timeout to answer our close frame.
   arm_idle_timer(net_.options.close_timeout);
 }
 
-void WsConnection::enqueue(core::Frame frame, bool control) {
+void Connection::enqueue(core::Frame frame, bool control) {
   if (torn_down_) return;
   if (!control && queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
     if (net_.options.slow_consumer == SlowConsumer::drop) {
@@ -149,8 +180,8 @@ void WsConnection::enqueue(core::Frame frame, bool control) {
       return;
     }
     metrics().slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("ws session={} peer={}: slow consumer, {} bytes queued; disconnecting", id_, peer_,
-                 queued_bytes_);
+    spdlog::warn("{} session={} peer={}: slow consumer, {} bytes queued; disconnecting", kind(),
+                 id_, peer_, queued_bytes_);
     return teardown("slow consumer");
   }
   queued_bytes_ += frame->size();
@@ -159,7 +190,7 @@ void WsConnection::enqueue(core::Frame frame, bool control) {
   if (!writing_) write();
 }
 
-void WsConnection::write() {
+void Connection::write() {
   write_buffers_.clear();
   std::size_t n = std::min(queue_.size(), kMaxGather);
   for (std::size_t i = 0; i < n; ++i) write_buffers_.emplace_back(asio::buffer(*queue_[i]));
@@ -170,7 +201,7 @@ void WsConnection::write() {
                     });
 }
 
-void WsConnection::on_write(const error_code& ec, std::size_t bytes) {
+void Connection::on_write(const error_code& ec, std::size_t bytes) {
   if (torn_down_) return;
   if (ec) return teardown(ec.message());
   metrics().bytes_out.fetch_add(bytes, std::memory_order_relaxed);
@@ -187,12 +218,12 @@ void WsConnection::on_write(const error_code& ec, std::size_t bytes) {
   }
 }
 
-void WsConnection::arm_idle_timer(std::chrono::steady_clock::duration after) {
+void Connection::arm_idle_timer(std::chrono::steady_clock::duration after) {
   timer_.expires_after(after);
   timer_.async_wait([self = shared_from_this()](const error_code& ec) {
     if (ec || self->torn_down_) return;
     if (self->closing_) return self->teardown("close handshake timed out");
-    auto idle = self->accept_.idle_timeout;
+    auto idle = self->idle_timeout_;
     auto since = std::chrono::steady_clock::now() - self->last_activity_;
     if (since >= idle) {
       spdlog::info("ws session={} peer={}: idle for {} ms", self->id_, self->peer_,
@@ -203,10 +234,21 @@ void WsConnection::arm_idle_timer(std::chrono::steady_clock::duration after) {
   });
 }
 
-void WsConnection::teardown(std::string_view why) {
+void Connection::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  if (torn_down_) return;
+  auto timer = std::make_shared<asio::steady_timer>(socket_.get_executor(), delay);
+  timers_.push_back(timer);
+  timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](const error_code& ec) {
+    std::erase(self->timers_, timer);
+    if (!ec && !self->torn_down_) fn();
+  });
+}
+
+void Connection::teardown(std::string_view why) {
   if (torn_down_) return;
   torn_down_ = true;
-  spdlog::info("ws gone session={} peer={}: {}", id_, peer_, why);
+  for (auto& t : timers_) t->cancel();
+  spdlog::info("{} gone session={} peer={}: {}", kind(), id_, peer_, why);
   if (handler_) handler_->on_close();
   error_code ignored;
   timer_.cancel();

@@ -1,0 +1,12 @@
+#include "app/system.hpp"
+
+namespace parley::app {
+
+const std::vector<std::pair<const char*, SystemInstaller>>& systems() {
+  static const std::vector<std::pair<const char*, SystemInstaller>> all = {
+      {"hub", install_hub},
+  };
+  return all;
+}
+
+}  // namespace parley::app
