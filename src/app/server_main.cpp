@@ -4,13 +4,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 
-#include "core/local_broker.hpp"
 #include "app/system.hpp"
+#include "core/local_broker.hpp"
 #include "net/common_routes.hpp"
 #include "net/io_threads.hpp"
 #include "net/server.hpp"
@@ -65,6 +65,9 @@ class RetentionTimer {
 int run_server(const Config& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // Caught from the start: a signal during start-up still means an orderly stop.
+  asio::io_context signals_ctx(1);
+  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   spdlog::info("parley {} starting: {} I/O threads, data in {}", PARLEY_VERSION, cfg.threads,
                cfg.storage.data_dir.string());
 
@@ -87,9 +90,11 @@ int run_server(const Config& cfg) {
   net::Server server(threads, net_options(cfg));
   auto shared = std::make_shared<net::Router>();
   asio::thread_pool blocking(2);
-  SystemContext ctx{cfg, broker, threads, server, *shared,
-                    [&blocking](std::function<void()> fn) { asio::post(blocking, std::move(fn)); },
-                    {}};
+  SystemContext ctx{
+      cfg,     broker,
+      threads, server,
+      *shared, [&blocking](std::function<void()> fn) { asio::post(blocking, std::move(fn)); },
+      {}};
   try {
     server.listen(cfg.http.listen.address, cfg.http.listen.port, shared, "http");
     for (const auto& [name, install] : systems()) install(ctx);
@@ -106,8 +111,6 @@ int run_server(const Config& cfg) {
   threads.start();
   server.start();
 
-  asio::io_context signals_ctx(1);
-  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   int received = 0;
   signals.async_wait([&](const boost::system::error_code&, int sig) { received = sig; });
   signals_ctx.run();

@@ -22,6 +22,10 @@ class Broker {
   // Must be called on that thread; s must stay alive until unsubscribe() returns.
   virtual void subscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
   virtual void unsubscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
+  // Subscribes s to every channel's events, present and future (Heavenland's single group).
+  // A subscriber is either on all channels or on some, never both. Same threading contract.
+  virtual void subscribe_all(std::size_t thread, Subscriber* s) = 0;
+  virtual void unsubscribe_all(std::size_t thread, Subscriber* s) = 0;
 
   // Assigns the message its offset, time and id, makes it durable, then delivers it to the
   // channel's subscribers (the sender included, if subscribed). Thread-safe.

@@ -30,6 +30,7 @@ struct LocalBroker::Channel {
 // (a subscriber closing itself) leaves a hole that is compacted when the fan-out ends.
 struct LocalBroker::ThreadTable {
   std::unordered_map<std::string, std::vector<Subscriber*>> channels;
+  std::vector<Subscriber*> all;  // subscribed to every channel
   int delivering = 0;
   bool holes = false;
 };
@@ -38,6 +39,7 @@ LocalBroker::LocalBroker(Dispatcher& dispatcher, MessageStore* store, LocalBroke
     : dispatcher_(dispatcher), store_(store), options_(std::move(options)) {
   for (std::size_t t = 0; t < dispatcher_.thread_count(); ++t)
     tables_.push_back(std::make_unique<ThreadTable>());
+  all_subscribers_ = std::make_unique<std::atomic<std::uint32_t>[]>(tables_.size());
 }
 
 LocalBroker::~LocalBroker() = default;
@@ -97,6 +99,26 @@ void LocalBroker::unsubscribe(const std::string& name, std::size_t thread, Subsc
   Channel& ch = channel(name);
   std::lock_guard lock(ch.mutex);
   --ch.subscribers[thread];
+}
+
+void LocalBroker::subscribe_all(std::size_t thread, Subscriber* s) {
+  auto& all = tables_.at(thread)->all;
+  if (std::find(all.begin(), all.end(), s) != all.end()) return;
+  all.push_back(s);
+  all_subscribers_[thread].fetch_add(1, std::memory_order_relaxed);
+}
+
+void LocalBroker::unsubscribe_all(std::size_t thread, Subscriber* s) {
+  ThreadTable& table = *tables_.at(thread);
+  auto pos = std::find(table.all.begin(), table.all.end(), s);
+  if (pos == table.all.end()) return;
+  if (table.delivering) {
+    *pos = nullptr;
+    table.holes = true;
+  } else {
+    table.all.erase(pos);
+  }
+  all_subscribers_[thread].fetch_sub(1, std::memory_order_relaxed);
 }
 
 void LocalBroker::publish(Message m) {
@@ -206,20 +228,31 @@ std::vector<MessagePtr> LocalBroker::history(const std::string& name, std::size_
 }
 
 void LocalBroker::fan_out(EventPtr ev, const std::vector<std::size_t>& threads) {
-  for (std::size_t t : threads) dispatcher_.post(t, [this, t, ev] { deliver_local(t, *ev); });
+  std::size_t next = 0;  // threads is sorted: merge it with the threads of all-subscribers
+  for (std::size_t t = 0; t < tables_.size(); ++t) {
+    bool has_channel = next < threads.size() && threads[next] == t;
+    if (has_channel) ++next;
+    if (has_channel || all_subscribers_[t].load(std::memory_order_relaxed))
+      dispatcher_.post(t, [this, t, ev] { deliver_local(t, *ev); });
+  }
 }
 
 void LocalBroker::deliver_local(std::size_t thread, const Event& ev) {
   ThreadTable& table = *tables_[thread];
   auto it = table.channels.find(ev.channel);
-  if (it == table.channels.end()) return;
+  if (it == table.channels.end() && table.all.empty()) return;
   EncodeCache cache;
   ++table.delivering;
-  auto& subs = it->second;
-  for (std::size_t i = 0; i < subs.size(); ++i)
-    if (subs[i]) subs[i]->deliver(ev, cache);
+  if (it != table.channels.end()) {
+    auto& subs = it->second;
+    for (std::size_t i = 0; i < subs.size(); ++i)
+      if (subs[i]) subs[i]->deliver(ev, cache);
+  }
+  for (std::size_t i = 0; i < table.all.size(); ++i)
+    if (table.all[i]) table.all[i]->deliver(ev, cache);
   if (--table.delivering == 0 && table.holes) {
     table.holes = false;
+    std::erase(table.all, nullptr);
     for (auto c = table.channels.begin(); c != table.channels.end();) {
       std::erase(c->second, nullptr);
       c = c->second.empty() ? table.channels.erase(c) : std::next(c);

@@ -10,6 +10,7 @@
 // Publishing: the offset is assigned and the message queued to the store under the channel's
 // mutex, so the store sees a channel's messages in offset order; the store calls back after
 // its batch commits, and only then is the message added to the ring and delivered.
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -37,6 +38,8 @@ class LocalBroker final : public Broker {
 
   void subscribe(const std::string& channel, std::size_t thread, Subscriber* s) override;
   void unsubscribe(const std::string& channel, std::size_t thread, Subscriber* s) override;
+  void subscribe_all(std::size_t thread, Subscriber* s) override;
+  void unsubscribe_all(std::size_t thread, Subscriber* s) override;
   void publish(Message message) override;
   void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) override;
   PresenceMap presence_list(const std::string& channel) override;
@@ -67,7 +70,8 @@ class LocalBroker final : public Broker {
   LocalBrokerOptions options_;
   mutable std::mutex channels_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Channel>> channels_;
-  std::vector<std::unique_ptr<ThreadTable>> tables_;  // one per I/O thread
+  std::vector<std::unique_ptr<ThreadTable>> tables_;               // one per I/O thread
+  std::unique_ptr<std::atomic<std::uint32_t>[]> all_subscribers_;  // per I/O thread
 };
 
 }  // namespace parley::core

@@ -47,8 +47,7 @@ Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_
 }
 
 Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-                       std::string peer, std::string path, std::string head,
-                       StreamAccept accept)
+                       std::string peer, std::string path, std::string head, StreamAccept accept)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       net_(net),
@@ -147,7 +146,8 @@ void Connection::on_close(std::uint16_t code, std::string_view reason) {
 
 void Connection::send_text(std::string text) {
   if (closing_ || torn_down_) return;
-  if (mode_ == Mode::stream) return enqueue(std::make_shared<const std::string>(std::move(text)), false);
+  if (mode_ == Mode::stream)
+    return enqueue(std::make_shared<const std::string>(std::move(text)), false);
   enqueue(make_text_frame(std::move(text)), false);
 }
 

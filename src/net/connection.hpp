@@ -16,14 +16,14 @@
 
 #include "net/net_context.hpp"
 #include "net/router.hpp"
-#include "net/ws_codec.hpp"
 #include "net/session.hpp"
+#include "net/ws_codec.hpp"
 
 namespace parley::net {
 
 class Connection final : public Session,
-                           private ws::FrameHandler,
-                           public std::enable_shared_from_this<Connection> {
+                         private ws::FrameHandler,
+                         public std::enable_shared_from_this<Connection> {
  public:
   enum class Mode { websocket, stream };
 

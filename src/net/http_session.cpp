@@ -9,8 +9,8 @@
 #include <optional>
 #include <sstream>
 
-#include "net/metrics.hpp"
 #include "net/connection.hpp"
+#include "net/metrics.hpp"
 
 namespace parley::net {
 
@@ -190,7 +190,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           std::string leftover(static_cast<const char*>(data.data()), data.size());
           auto conn =
               std::make_shared<Connection>(self->stream_.release_socket(), self->net_,
-                                             self->thread_, self->peer_, path, std::move(*accept));
+                                           self->thread_, self->peer_, path, std::move(*accept));
           conn->start(leftover);
         });
   }

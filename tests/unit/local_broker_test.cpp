@@ -278,3 +278,44 @@ TEST(LocalBroker, BroadcastsAreNotStored) {
 
 }  // namespace
 }  // namespace parley::core
+
+namespace parley::core {
+namespace {
+
+TEST(LocalBrokerAll, SubscribeAllSeesEveryChannelOnItsThreadOnly) {
+  test::QueueDispatcher d(2);
+  LocalBroker b(d, nullptr, {});
+  Recorder all, lobby;
+  b.subscribe_all(1, &all);
+  b.subscribe("lobby", 0, &lobby);
+  b.publish(text("lobby", "x"));
+  b.publish(text("elsewhere", "y"));
+  b.presence_track("elsewhere", "k", 1, {});
+  d.drain();
+  ASSERT_EQ(all.events.size(), 3u);
+  EXPECT_EQ(all.events[0].channel, "lobby");
+  EXPECT_EQ(all.events[1].channel, "elsewhere");
+  EXPECT_EQ(all.events[2].kind, Event::Kind::presence_diff);
+  EXPECT_EQ(lobby.events.size(), 1u);
+  b.unsubscribe_all(1, &all);
+  b.publish(text("lobby", "z"));
+  EXPECT_EQ(d.posted.size(), 1u) << "thread 1 has no subscriber left: not posted to";
+  d.drain();
+  EXPECT_EQ(all.events.size(), 3u);
+}
+
+TEST(LocalBrokerAll, UnsubscribeAllDuringDelivery) {
+  test::QueueDispatcher d(1);
+  LocalBroker b(d, nullptr, {});
+  Recorder first, second;
+  b.subscribe_all(0, &first);
+  b.subscribe_all(0, &second);
+  first.on_deliver = [&] { b.unsubscribe_all(0, &second); };
+  b.publish(text("lobby", "x"));
+  d.drain();
+  EXPECT_EQ(first.events.size(), 1u);
+  EXPECT_EQ(second.events.size(), 0u);
+}
+
+}  // namespace
+}  // namespace parley::core
