@@ -8,6 +8,7 @@
 
 #include "app/config.hpp"
 #include "app/server_main.hpp"
+#include "app/users_command.hpp"
 
 namespace parley::app {
 
@@ -25,6 +26,26 @@ int main(int argc, char** argv) {
   cli.add_option("--log-level", log_level,
                  "trace, debug, info, warn, error, critical or off (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  // parley users add|remove|list: the local accounts of username/password logins.
+  UsersCommand users_command;
+  auto* users = cli.add_subcommand("users", "Manage the local user accounts (password logins)");
+  users->require_subcommand(1);
+  users->fallthrough();
+  auto* users_add = users->add_subcommand(
+      "add", "Add a user; the password is read from standard input (its first line)");
+  users_add->add_option("username", users_command.username, "User name, also the user's id")
+      ->required();
+  users_add->add_option("--nickname", users_command.nickname,
+                        "Display name (default: the user name)");
+  users_add->fallthrough();
+  users_add->callback([&] { users_command.action = UsersCommand::Action::add; });
+  auto* users_remove = users->add_subcommand("remove", "Remove a user");
+  users_remove->add_option("username", users_command.username, "User name")->required();
+  users_remove->fallthrough();
+  users_remove->callback([&] { users_command.action = UsersCommand::Action::remove; });
+  auto* users_list = users->add_subcommand("list", "List the users: name, nickname, created");
+  users_list->fallthrough();
+  users_list->callback([&] { users_command.action = UsersCommand::Action::list; });
   CLI11_PARSE(cli, argc, argv);
 
   Config cfg;
@@ -38,6 +59,7 @@ int main(int argc, char** argv) {
   if (!data_dir.empty()) cfg.storage.data_dir = data_dir;
   if (threads) cfg.threads = threads;
   if (!log_level.empty()) cfg.log_level = log_level;
+  if (users->parsed()) return run_users_command(cfg, users_command);
   if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
   return run_server(cfg);
 }

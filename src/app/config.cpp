@@ -390,6 +390,7 @@ const Fields<Config>& config_fields() {
                      field<A>("jwt_audience", &A::jwt_audience, read_string),
                      field<A>("nickname_claim", &A::nickname_claim, read_string),
                      field<A>("account_url", &A::account_url, read_string),
+                     field<A>("account_timeout", &A::account_timeout, read_positive_duration),
                  }),
       section<L>(
           "limits", &Config::limits,
@@ -407,7 +408,20 @@ const Fields<Config>& config_fields() {
       section("hub", &Config::hub, system_fields()),
       section("concierge", &Config::concierge, system_fields()),
       section("chatroom", &Config::chatroom, system_fields()),
-      section("heavenland", &Config::heavenland, system_fields()),
+      section<HeavenlandConfig>(
+          "heavenland", &Config::heavenland,
+          system_fields<HeavenlandConfig>({
+              field<HeavenlandConfig>("env", &HeavenlandConfig::env, read_string),
+              field<HeavenlandConfig>("history_limit", &HeavenlandConfig::history_limit,
+                                      read_positive),
+              field<HeavenlandConfig>("login_attempts_per_connection",
+                                      &HeavenlandConfig::login_attempts_per_connection,
+                                      read_positive),
+              field<HeavenlandConfig>("login_attempts_per_address",
+                                      &HeavenlandConfig::login_attempts_per_address, read_positive),
+              field<HeavenlandConfig>("login_window", &HeavenlandConfig::login_window,
+                                      read_positive_duration),
+          })),
       section("chat_sse", &Config::chat_sse, system_fields()),
       section("mqtt", &Config::mqtt, system_fields()),
   };

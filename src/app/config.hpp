@@ -39,6 +39,7 @@ struct AuthConfig {
   std::string jwt_audience;
   std::string nickname_claim = "nickname";
   std::string account_url;
+  std::chrono::milliseconds account_timeout{5000};  // the account lookup's deadline
 };
 
 enum class SlowConsumerPolicy { disconnect, drop };
@@ -59,6 +60,15 @@ struct SystemConfig {
   std::chrono::milliseconds idle_timeout{0};  // 0: the system's default
 };
 
+// [heavenland]: the system's keys and its own.
+struct HeavenlandConfig : SystemConfig {
+  std::string env = "PRODUCTION";   // "env" of GET /api/version
+  std::size_t history_limit = 100;  // messages kept in memory for `history`, and its largest limit
+  std::size_t login_attempts_per_connection = 5;  // per login_window, bursts allowed
+  std::size_t login_attempts_per_address = 30;    // per login_window, all connections of an address
+  std::chrono::milliseconds login_window{60'000};
+};
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
@@ -67,7 +77,7 @@ struct Config {
   SystemConfig hub;  // Hub (Phoenix Channels); idle_timeout default 45 s
   SystemConfig concierge;
   SystemConfig chatroom;
-  SystemConfig heavenland;
+  HeavenlandConfig heavenland;
   SystemConfig chat_sse;
   SystemConfig mqtt;
   unsigned threads = 0;  // I/O threads; 0: the number of cores

@@ -83,6 +83,8 @@ int run_server(const Config& cfg) {
   core::LocalBrokerOptions broker_options;
   broker_options.ring_size = cfg.storage.ring_size;
   broker_options.retention = cfg.storage.retention;
+  // Heavenland's history spans every channel: the broker keeps its last N (Broker::recent).
+  if (cfg.heavenland.enabled) broker_options.recent_size = cfg.heavenland.history_limit;
   core::LocalBroker broker(threads, store.get(), broker_options);
   broker.restore(store->load(cfg.storage.ring_size));
   spdlog::info("storage: {} channels restored", broker.channel_count());

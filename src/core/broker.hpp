@@ -46,6 +46,13 @@ class Broker {
   // The channel's kept messages with offset > after, oldest first, at most limit (the newest).
   virtual std::vector<MessagePtr> history(const std::string& channel, std::size_t limit,
                                           std::uint64_t after = 0) = 0;
+
+  // The newest messages of every channel together, newest first: the `skip` newest are
+  // skipped, then at most `limit` follow. Only a bounded number of the newest messages is kept
+  // for it (LocalBroker: LocalBrokerOptions::recent_size, 0 by default: none); the retention
+  // policy of each message's channel applies, as in history(). Serves from memory. Thread-safe.
+  // (Heavenland's history: its sockets see every channel.)
+  virtual std::vector<MessagePtr> recent(std::size_t limit, std::size_t skip = 0) { return {}; }
 };
 
 }  // namespace parley::core

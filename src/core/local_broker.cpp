@@ -63,13 +63,25 @@ std::size_t LocalBroker::channel_count() const {
 }
 
 void LocalBroker::restore(std::map<std::string, ChannelHistory> history) {
+  std::vector<MessagePtr> all;  // for recent(): every channel's newest, merged by time
   for (auto& [name, h] : history) {
     Channel& ch = channel(name);
     std::lock_guard lock(ch.mutex);
     ch.last_offset = h.last_offset;
+    std::size_t first =
+        h.messages.size() > options_.recent_size ? h.messages.size() - options_.recent_size : 0;
+    for (std::size_t i = first; i < h.messages.size(); ++i) all.push_back(h.messages[i]);
     for (auto& m : h.messages) ch.ring.push_back(std::move(m));
     while (ch.ring.size() > options_.ring_size) ch.ring.pop_front();
   }
+  std::sort(all.begin(), all.end(), [](const MessagePtr& a, const MessagePtr& b) {
+    if (a->time_ms != b->time_ms) return a->time_ms < b->time_ms;
+    if (a->channel != b->channel) return a->channel < b->channel;
+    return a->offset < b->offset;
+  });
+  std::size_t first = all.size() > options_.recent_size ? all.size() - options_.recent_size : 0;
+  std::lock_guard lock(recent_mutex_);
+  recent_.assign(all.begin() + static_cast<std::ptrdiff_t>(first), all.end());
 }
 
 void LocalBroker::subscribe(const std::string& name, std::size_t thread, Subscriber* s) {
@@ -150,6 +162,11 @@ void LocalBroker::on_committed(Channel& ch, MessagePtr message) {
     while (ch.ring.size() > options_.ring_size) ch.ring.pop_front();
     threads = ch.threads_with_subscribers();
   }
+  if (options_.recent_size) {
+    std::lock_guard lock(recent_mutex_);
+    recent_.push_back(message);
+    while (recent_.size() > options_.recent_size) recent_.pop_front();
+  }
   auto ev = std::make_shared<Event>();
   ev->kind = Event::Kind::message;
   ev->channel = ch.name;
@@ -224,6 +241,39 @@ std::vector<MessagePtr> LocalBroker::history(const std::string& name, std::size_
     out.push_back(*it);
   }
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<MessagePtr> LocalBroker::recent(std::size_t limit, std::size_t skip) {
+  std::vector<MessagePtr> newest_first;
+  {
+    std::lock_guard lock(recent_mutex_);
+    newest_first.assign(recent_.rbegin(), recent_.rend());
+  }
+  // Retention, per message's channel: by age, and by count (offsets are gap-free per channel,
+  // so a message is among the newest N of its channel when offset > newest offset - N).
+  std::unordered_map<std::string, std::uint64_t> newest_offset;
+  std::int64_t now_ms = now();
+  std::vector<MessagePtr> out;
+  for (const auto& m : newest_first) {
+    if (out.size() >= limit) break;
+    const RetentionPolicy& policy = options_.retention.for_channel(m->channel);
+    if (policy.max_age.count() && m->time_ms < now_ms - policy.max_age.count() * 1000) continue;
+    if (policy.max_count) {
+      auto [it, added] = newest_offset.try_emplace(m->channel, 0);
+      if (added) {
+        Channel& ch = channel(m->channel);
+        std::lock_guard lock(ch.mutex);
+        it->second = ch.ring.empty() ? m->offset : ch.ring.back()->offset;
+      }
+      if (m->offset + policy.max_count <= it->second) continue;
+    }
+    if (skip) {
+      --skip;
+      continue;
+    }
+    out.push_back(m);
+  }
   return out;
 }
 

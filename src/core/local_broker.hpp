@@ -25,6 +25,7 @@ struct LocalBrokerOptions {
   std::size_t ring_size = 1000;          // recent messages kept in memory per channel
   Retention retention;                   // what history() still serves
   std::function<std::int64_t()> now_ms;  // clock; system clock when empty
+  std::size_t recent_size = 0;           // newest messages of all channels kept for recent()
 };
 
 class LocalBroker final : public Broker {
@@ -50,6 +51,7 @@ class LocalBroker final : public Broker {
   void presence_untrack(const std::string& channel, std::uint64_t session) override;
   std::vector<MessagePtr> history(const std::string& channel, std::size_t limit,
                                   std::uint64_t after) override;
+  std::vector<MessagePtr> recent(std::size_t limit, std::size_t skip) override;
 
   std::size_t channel_count() const;
 
@@ -72,6 +74,10 @@ class LocalBroker final : public Broker {
   std::unordered_map<std::string, std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<ThreadTable>> tables_;               // one per I/O thread
   std::unique_ptr<std::atomic<std::uint32_t>[]> all_subscribers_;  // per I/O thread
+  // The newest messages of every channel, in commit order (restored: by time), oldest first.
+  // At most options_.recent_size. Taken alone: never while a channel's mutex is held.
+  std::mutex recent_mutex_;
+  std::deque<MessagePtr> recent_;
 };
 
 }  // namespace parley::core
