@@ -63,7 +63,7 @@ std::size_t LocalBroker::channel_count() const {
 }
 
 void LocalBroker::restore(std::map<std::string, ChannelHistory> history) {
-  std::vector<MessagePtr> all;  // for recent(): every channel's newest, merged by time
+  std::vector<MessagePtr> all;  // for recent(): every channel's newest, in commit order
   for (auto& [name, h] : history) {
     Channel& ch = channel(name);
     std::lock_guard lock(ch.mutex);
@@ -75,6 +75,7 @@ void LocalBroker::restore(std::map<std::string, ChannelHistory> history) {
     while (ch.ring.size() > options_.ring_size) ch.ring.pop_front();
   }
   std::sort(all.begin(), all.end(), [](const MessagePtr& a, const MessagePtr& b) {
+    if (a->seq && b->seq) return a->seq < b->seq;  // the store's commit order
     if (a->time_ms != b->time_ms) return a->time_ms < b->time_ms;
     if (a->channel != b->channel) return a->channel < b->channel;
     return a->offset < b->offset;

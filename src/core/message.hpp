@@ -18,6 +18,9 @@ struct Message {
   std::string text;
   boost::json::object payload;  // the originating dialect's payload, rendered verbatim by it
   std::string dialect;          // originating dialect, e.g. "phoenix"
+  // The store's commit order across every channel (SqliteStore: the row id), set when loaded
+  // from the store; 0 otherwise. Merges channels in the order their messages were committed.
+  std::uint64_t seq = 0;
 };
 
 // Messages are immutable once published and shared by every reader.

@@ -53,7 +53,7 @@ constexpr const char* kDeleteBeyondCount =
     "DELETE FROM messages WHERE channel = ?1 AND offset < "
     "(SELECT offset FROM messages WHERE channel = ?1 ORDER BY offset DESC LIMIT 1 OFFSET ?2)";
 constexpr const char* kNewest =
-    "SELECT offset, time_ms, id, author_id, author_name, body, payload, dialect FROM messages "
+    "SELECT offset, time_ms, id, author_id, author_name, body, payload, dialect, seq FROM messages "
     "WHERE channel = ?1 ORDER BY offset DESC LIMIT ?2";
 
 std::int64_t clamp_to_int64(std::uint64_t n) {
@@ -342,6 +342,7 @@ std::map<std::string, core::ChannelHistory> SqliteStore::load(std::size_t max_pe
         m->text = newest.column_text(5);
         m->payload = parse_payload(newest.column_text(6), name, m->offset);
         m->dialect = newest.column_text(7);
+        m->seq = static_cast<std::uint64_t>(newest.column_int(8));
         history.messages.push_back(std::move(m));
       }
       if (rc != SQLITE_DONE) return fail();
