@@ -64,6 +64,12 @@ void expect_config_eq(const Config& a, const Config& b) {
   EXPECT_EQ(a.auth.jwt_audience, b.auth.jwt_audience);
   EXPECT_EQ(a.auth.nickname_claim, b.auth.nickname_claim);
   EXPECT_EQ(a.auth.account_url, b.auth.account_url);
+  EXPECT_EQ(a.auth.account_timeout, b.auth.account_timeout);
+  EXPECT_EQ(a.heavenland.env, b.heavenland.env);
+  EXPECT_EQ(a.heavenland.history_limit, b.heavenland.history_limit);
+  EXPECT_EQ(a.heavenland.login_attempts_per_connection, b.heavenland.login_attempts_per_connection);
+  EXPECT_EQ(a.heavenland.login_attempts_per_address, b.heavenland.login_attempts_per_address);
+  EXPECT_EQ(a.heavenland.login_window, b.heavenland.login_window);
   EXPECT_EQ(a.limits.max_frame_bytes, b.limits.max_frame_bytes);
   EXPECT_EQ(a.limits.max_queue_bytes, b.limits.max_queue_bytes);
   EXPECT_EQ(a.limits.slow_consumer, b.limits.slow_consumer);
@@ -89,9 +95,15 @@ Config all_changed() {
   cfg.storage.ring_size = 1;
   cfg.storage.retention_interval = 1ms;
   cfg.auth = {"s", "k.pem", "aud", "name", "http://x"};
+  cfg.auth.account_timeout = 1ms;
+  cfg.heavenland.env = "x";
+  cfg.heavenland.history_limit = 1;
+  cfg.heavenland.login_attempts_per_connection = 1;
+  cfg.heavenland.login_attempts_per_address = 1;
+  cfg.heavenland.login_window = 1ms;
   cfg.limits = {1, 1, SlowConsumerPolicy::drop, 1, 1, 1};
-  for (SystemConfig* system :
-       {&cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland, &cfg.chat_sse, &cfg.mqtt}) {
+  for (SystemConfig* system : std::initializer_list<SystemConfig*>{
+           &cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland, &cfg.chat_sse, &cfg.mqtt}) {
     system->enabled = false;
     system->idle_timeout = 1ms;
   }
@@ -354,7 +366,32 @@ TEST(AppConfig, UnknownSectionAndKeyRejected) {
   EXPECT_EQ(error_of("[limits]\nmax_frame_size = 1\n"),
             "parley.toml: limits.max_frame_size: unknown key");
   // Keys reserved for later issues are not accepted yet.
-  EXPECT_EQ(error_of("[heavenland]\nenv = \"dev\"\n"), "parley.toml: heavenland.env: unknown key");
+  EXPECT_EQ(error_of("[heavenland]\nenvironment = \"dev\"\n"),
+            "parley.toml: heavenland.environment: unknown key");
+}
+
+TEST(AppConfig, HeavenlandKeys) {
+  Config cfg = load(
+      "[heavenland]\nenv = \"LOCAL DEV\"\nhistory_limit = 50\nlogin_attempts_per_connection = 3\n"
+      "login_attempts_per_address = 9\nlogin_window = \"30s\"\nlisten = \"127.0.0.1:8000\"\n"
+      "[auth]\naccount_timeout = \"750ms\"\n");
+  EXPECT_EQ(cfg.heavenland.env, "LOCAL DEV");
+  EXPECT_EQ(cfg.heavenland.history_limit, 50u);
+  EXPECT_EQ(cfg.heavenland.login_attempts_per_connection, 3u);
+  EXPECT_EQ(cfg.heavenland.login_attempts_per_address, 9u);
+  EXPECT_EQ(cfg.heavenland.login_window, 30s);
+  ASSERT_TRUE(cfg.heavenland.listen);
+  EXPECT_EQ(cfg.heavenland.listen->port, 8000);
+  EXPECT_EQ(cfg.auth.account_timeout, 750ms);
+  EXPECT_EQ(error_of("[heavenland]\nhistory_limit = 0\n"),
+            "parley.toml: heavenland.history_limit: expected a positive integer");
+  EXPECT_EQ(error_of("[heavenland]\nenv = 5\n"),
+            "parley.toml: heavenland.env: expected a string, got 5");
+  EXPECT_EQ(error_of("[heavenland]\nlogin_window = \"0\"\n"),
+            "parley.toml: heavenland.login_window: expected a duration above 0, got \"0\"");
+  EXPECT_EQ(error_of("[auth]\naccount_timeout = \"soon\"\n"),
+            "parley.toml: auth.account_timeout: expected a duration such as \"45s\", \"500ms\", "
+            "\"2m\", \"1h\" or \"7d\", got \"soon\"");
 }
 
 TEST(AppConfig, UnknownKeyRejectedBeforeAnyOtherError) {
