@@ -246,34 +246,32 @@ std::vector<MessagePtr> LocalBroker::history(const std::string& name, std::size_
 }
 
 std::vector<MessagePtr> LocalBroker::recent(std::size_t limit, std::size_t skip) {
-  std::vector<MessagePtr> newest_first;
-  {
-    std::lock_guard lock(recent_mutex_);
-    newest_first.assign(recent_.rbegin(), recent_.rend());
-  }
+  std::vector<MessagePtr> out;
+  if (limit == 0) return out;
   // Retention, per message's channel: by age, and by count (offsets are gap-free per channel,
   // so a message is among the newest N of its channel when offset > newest offset - N).
   std::unordered_map<std::string, std::uint64_t> newest_offset;
-  std::int64_t now_ms = now();
-  std::vector<MessagePtr> out;
-  for (const auto& m : newest_first) {
-    if (out.size() >= limit) break;
-    const RetentionPolicy& policy = options_.retention.for_channel(m->channel);
-    if (policy.max_age.count() && m->time_ms < now_ms - policy.max_age.count() * 1000) continue;
-    if (policy.max_count) {
-      auto [it, added] = newest_offset.try_emplace(m->channel, 0);
-      if (added) {
-        Channel& ch = channel(m->channel);
-        std::lock_guard lock(ch.mutex);
-        it->second = ch.ring.empty() ? m->offset : ch.ring.back()->offset;
-      }
-      if (m->offset + policy.max_count <= it->second) continue;
+  auto kept = [&](const Message& m, std::int64_t now_ms) {
+    const RetentionPolicy& policy = options_.retention.for_channel(m.channel);
+    if (policy.max_age.count() && m.time_ms < now_ms - policy.max_age.count() * 1000) return false;
+    if (!policy.max_count) return true;
+    auto [it, added] = newest_offset.try_emplace(m.channel, m.offset);
+    if (added) {
+      Channel& ch = channel(m.channel);
+      std::lock_guard lock(ch.mutex);  // nested in recent_mutex_: never taken the other way
+      if (!ch.ring.empty()) it->second = ch.ring.back()->offset;
     }
+    return m.offset + policy.max_count > it->second;
+  };
+  std::int64_t now_ms = now();
+  std::lock_guard lock(recent_mutex_);
+  for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit; ++it) {
+    if (!kept(**it, now_ms)) continue;
     if (skip) {
       --skip;
       continue;
     }
-    out.push_back(m);
+    out.push_back(*it);
   }
   return out;
 }

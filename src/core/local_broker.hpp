@@ -74,8 +74,9 @@ class LocalBroker final : public Broker {
   std::unordered_map<std::string, std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<ThreadTable>> tables_;               // one per I/O thread
   std::unique_ptr<std::atomic<std::uint32_t>[]> all_subscribers_;  // per I/O thread
-  // The newest messages of every channel, in commit order (restored: by time), oldest first.
-  // At most options_.recent_size. Taken alone: never while a channel's mutex is held.
+  // The newest messages of every channel, in commit order (restored: by the store's order),
+  // oldest first; at most options_.recent_size. Lock order: recent_mutex_ before a channel's
+  // mutex (recent() reads a channel's newest offset); never taken while one is held.
   std::mutex recent_mutex_;
   std::deque<MessagePtr> recent_;
 };

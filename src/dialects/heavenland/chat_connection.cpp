@@ -31,10 +31,7 @@ Clock::time_point ChatConnection::now() const {
 void ChatConnection::on_text(std::string_view text) {
   if (closed_) return;
   auto decoded = decode_frame(text);
-  if (auto* error = std::get_if<std::string_view>(&decoded)) {
-    spdlog::info("heavenland: session={} peer={}: {}", session_, peer_, *error);
-    return send_error(*error);
-  }
+  if (auto* error = std::get_if<std::string_view>(&decoded)) return send_error(*error);
   Frame& frame = std::get<Frame>(decoded);
   if (state_ != State::authenticated) {
     if (frame.action == "login") return handle_login(frame.object);
@@ -50,9 +47,12 @@ void ChatConnection::on_text(std::string_view text) {
 void ChatConnection::handle_login(const json::object& frame) {
   Clock::time_point t = now();
   if (!login_bucket_.take(t) || !shared_.address_limiter.take(address_, t)) {
-    spdlog::warn("heavenland: session={} peer={}: login rate limit", session_, peer_);
-    return send_error(errors::kTooManyLogins);
+    if (!rate_limited_)  // once per run of refusals: a flood does not flood the log
+      spdlog::warn("heavenland: session={} peer={}: login rate limit", session_, peer_);
+    rate_limited_ = true;
+    return sink_.send_text(json::serialize(json::object{{"error", errors::kTooManyLogins}}));
   }
+  rate_limited_ = false;
   if (state_ == State::pending) return send_error(errors::kLoginInProgress);
   auto parsed = parse_login(frame);
   if (auto* error = std::get_if<std::string_view>(&parsed)) return send_error(*error);
@@ -73,9 +73,7 @@ void ChatConnection::on_login_done(const AuthResult& result, const std::string& 
   if (closed_ || state_ != State::pending) return;
   if (!result.ok()) {
     state_ = State::anonymous;
-    std::string error = auth_error_text(result, username);
-    spdlog::info("heavenland: session={} peer={}: login failed: {}", session_, peer_, error);
-    return send_error(error);
+    return send_error(auth_error_text(result, username));
   }
   state_ = State::authenticated;
   user_id_ = result.user_id;
@@ -90,10 +88,7 @@ void ChatConnection::on_login_done(const AuthResult& result, const std::string& 
 
 void ChatConnection::handle_message(json::object frame) {
   auto parsed = parse_message(std::move(frame));
-  if (auto* error = std::get_if<std::string_view>(&parsed)) {
-    spdlog::info("heavenland: session={} peer={}: message refused: {}", session_, peer_, *error);
-    return send_error(*error);
-  }
+  if (auto* error = std::get_if<std::string_view>(&parsed)) return send_error(*error);
   auto& request = std::get<MessageRequest>(parsed);
   core::Message m;
   m.channel = request.channel ? *request.channel : std::string(kDefaultChannel);
@@ -119,6 +114,7 @@ void ChatConnection::handle_history(const json::object& frame) {
 }
 
 void ChatConnection::send_error(std::string_view error) {
+  spdlog::info("heavenland: session={} peer={}: {}", session_, peer_, error);
   sink_.send_text(json::serialize(json::object{{"error", error}}));
 }
 

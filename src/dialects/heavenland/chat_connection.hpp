@@ -74,6 +74,7 @@ class ChatConnection final : public core::Subscriber {
   TokenBucket login_bucket_;
   State state_ = State::anonymous;
   bool closed_ = false;
+  bool rate_limited_ = false;  // the latest login attempt was refused by a rate limit
   std::string user_id_;
   std::string nickname_;
   // Login completions hold a weak reference: they do nothing once the connection is gone.

@@ -104,10 +104,7 @@ void MinigameConnection::on_close() {
 void MinigameConnection::on_text(std::string_view text) {
   if (closed_) return;
   auto decoded = decode_frame(text);
-  if (auto* error = std::get_if<std::string_view>(&decoded)) {
-    spdlog::info("heavenland minigame: session={} peer={}: {}", session_, peer_, *error);
-    return send_error(*error);
-  }
+  if (auto* error = std::get_if<std::string_view>(&decoded)) return send_error(*error);
   const Frame& f = std::get<Frame>(decoded);
   if (f.action == "scheduler_start") {
     std::int64_t period = 0, offset = 0;
@@ -128,11 +125,7 @@ void MinigameConnection::on_text(std::string_view text) {
   }
   if (f.action == "game_end") {
     auto result = service_.end_game(f.object);
-    if (auto* error = std::get_if<std::string>(&result)) {
-      spdlog::info("heavenland minigame: session={} peer={}: game_end refused: {}", session_, peer_,
-                   *error);
-      return send_error(*error);
-    }
+    if (auto* error = std::get_if<std::string>(&result)) return send_error(*error);
     return service_.broadcast(std::move(std::get<json::object>(result)));
   }
   spdlog::debug("heavenland minigame: session={} peer={}: action \"{}\" ignored", session_, peer_,
@@ -151,6 +144,7 @@ void MinigameConnection::deliver(const core::Event& ev, core::EncodeCache& cache
 void MinigameConnection::send(const json::object& o) { sink_.send_text(json::serialize(o)); }
 
 void MinigameConnection::send_error(std::string_view error) {
+  spdlog::info("heavenland minigame: session={} peer={}: {}", session_, peer_, error);
   send(json::object{{"error", error}});
 }
 
