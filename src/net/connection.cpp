@@ -60,7 +60,10 @@ Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_
       parser_(net.options.max_frame_bytes),
       last_activity_(std::chrono::steady_clock::now()) {
   metrics().streams_open.fetch_add(1, std::memory_order_relaxed);
-  enqueue(std::make_shared<const std::string>(std::move(head)), true);
+  // Queued only: writing needs shared_from_this(), which start() has and a constructor has not.
+  queued_bytes_ += head.size();
+  queue_.push_back(std::make_shared<const std::string>(std::move(head)));
+  metrics().frames_out.fetch_add(1, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
@@ -78,6 +81,8 @@ void Connection::start(std::string_view leftover) {
   handler_ = make_handler_();
   handler_->session = this;
   handler_->on_open();
+  if (!writing_ && !queue_.empty() && !torn_down_)
+    write();  // a stream's head, if on_open sent nothing
   if (mode_ == Mode::websocket && !leftover.empty()) {
     if (auto err = parser_.feed(leftover, *this)) {
       metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
