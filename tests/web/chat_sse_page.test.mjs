@@ -169,9 +169,9 @@ describe('Chat SSE demo page', { timeout: 90_000 }, () => {
   }));
 
   it('on its own listener the page calls the publish and receive listeners', () => withServerLog(server, async () => {
-    const pagePort = listenerPort(server, 'chat_sse.page');
-    const publishPort = listenerPort(server, 'chat_sse.publish');
-    const receivePort = listenerPort(server, 'chat_sse.receive');
+    const pagePort = await listenerPort(server, 'chat_sse.page');
+    const publishPort = await listenerPort(server, 'chat_sse.publish');
+    const receivePort = await listenerPort(server, 'chat_sse.receive');
     const base = `http://127.0.0.1:${pagePort}`;
 
     // The page listener serves the page and its assets, not the services.

@@ -38,11 +38,13 @@ export async function waitFor(fn, what, ms = WAIT_MS) {
   }
 }
 
-/** The port of the listener named `name` in the server's log ("listening on ...:P (name)"). */
-export function listenerPort(server, name) {
+/**
+ * The port of the listener named `name`, from the server's log ("listening on ...:P (name)").
+ * Waits for the line: startServer returns at the first listener's.
+ */
+export async function listenerPort(server, name) {
   const re = new RegExp(`listening on 127\\.0\\.0\\.1:(\\d+) \\(${name.replace('.', '\\.')}\\)`);
-  const m = re.exec(server.log);
-  if (!m) throw new Error(`no listener "${name}" in the log`);
+  const m = await waitFor(() => re.exec(server.log), `the listener "${name}" in the log`);
   return Number(m[1]);
 }
 
