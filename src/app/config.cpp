@@ -408,7 +408,15 @@ const Fields<Config>& config_fields() {
       section("concierge", &Config::concierge, system_fields()),
       section("chatroom", &Config::chatroom, system_fields()),
       section("heavenland", &Config::heavenland, system_fields()),
-      section("chat_sse", &Config::chat_sse, system_fields()),
+      section(
+          "chat_sse", &Config::chat_sse,
+          system_fields<ChatSseConfig>({
+              field<ChatSseConfig>("publish_listen", &ChatSseConfig::publish_listen, read_endpoint),
+              field<ChatSseConfig>("receive_listen", &ChatSseConfig::receive_listen, read_endpoint),
+              field<ChatSseConfig>("page_listen", &ChatSseConfig::page_listen, read_endpoint),
+              field<ChatSseConfig>("keepalive", &ChatSseConfig::keepalive, read_duration),
+              field<ChatSseConfig>("retry", &ChatSseConfig::retry, read_duration),
+          })),
       section("mqtt", &Config::mqtt, system_fields()),
   };
   return kFields;

@@ -59,6 +59,16 @@ struct SystemConfig {
   std::chrono::milliseconds idle_timeout{0};  // 0: the system's default
 };
 
+// [chat_sse]: the original was three services on three ports; `listen` serves all three on one
+// listener, the *_listen keys one each (docs/configuration.md).
+struct ChatSseConfig : SystemConfig {
+  std::optional<Endpoint> publish_listen;       // POST /chat/publish/... (originally :8080)
+  std::optional<Endpoint> receive_listen;       // GET /chat/receive/... (originally :8081)
+  std::optional<Endpoint> page_listen;          // the demo page (originally :8000)
+  std::chrono::milliseconds keepalive{15'000};  // comment sent on every stream; 0: none
+  std::chrono::milliseconds retry{3'000};       // `retry:` sent first on a stream; 0: none
+};
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
@@ -68,7 +78,7 @@ struct Config {
   SystemConfig concierge;
   SystemConfig chatroom;
   SystemConfig heavenland;
-  SystemConfig chat_sse;
+  ChatSseConfig chat_sse;
   SystemConfig mqtt;
   unsigned threads = 0;  // I/O threads; 0: the number of cores
   std::string log_level = "info";

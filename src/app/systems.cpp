@@ -5,6 +5,7 @@ namespace parley::app {
 const std::vector<std::pair<const char*, SystemInstaller>>& systems() {
   static const std::vector<std::pair<const char*, SystemInstaller>> all = {
       {"hub", install_hub},
+      {"chat_sse", install_chat_sse},
   };
   return all;
 }
