@@ -402,6 +402,7 @@ const Fields<Config>& config_fields() {
               field<L>("max_channels_per_connection", &L::max_channels_per_connection,
                        read_positive),
               field<L>("max_connections", &L::max_connections, read_positive),
+              field<L>("max_messages_per_second", &L::max_messages_per_second, read_count),
               field<L>("max_http_body_bytes", &L::max_http_body_bytes, read_size),
           }),
       section("hub", &Config::hub, system_fields()),

@@ -49,6 +49,7 @@ struct LimitsConfig {
   SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::disconnect;
   std::size_t max_channels_per_connection = 100;
   std::size_t max_connections = 100'000;
+  std::size_t max_messages_per_second = 1000;  // per connection; 0: no limit
   std::size_t max_http_body_bytes = 1024 * 1024;
 };
 

@@ -107,6 +107,20 @@ void Connection::read() {
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
+bool Connection::take_token() {
+  const double rate = static_cast<double>(net_.options.max_messages_per_second);
+  if (rate <= 0) return true;
+  auto now = std::chrono::steady_clock::now();
+  if (refilled_ == std::chrono::steady_clock::time_point{})
+    tokens_ = rate;
+  else
+    tokens_ =
+        std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
+  refilled_ = now;
+  tokens_ -= 1;
+  return tokens_ >= 0;
+}
+
 void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
@@ -124,7 +138,19 @@ void Connection::on_readable(const error_code& wait_ec) {
       close(err.code, err.reason);
       break;
     }
-    if (torn_down_ || parser_.closed() || n < buffer.size()) break;
+    if (torn_down_ || parser_.closed() || throttled_ || n < buffer.size()) break;
+  }
+  if (throttled_ && !torn_down_) {
+    // Over the message rate: stop reading until the budget is positive again. The kernel's
+    // buffer fills and TCP slows the sender; nothing is dropped.
+    metrics().throttled.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("{} session={} peer={}: over {} messages/s, reading paused", kind(), id_, peer_,
+                  net_.options.max_messages_per_second);
+    double wait_s = (1.0 - tokens_) / static_cast<double>(net_.options.max_messages_per_second);
+    return after(std::chrono::milliseconds(static_cast<long>(wait_s * 1000) + 1), [this] {
+      throttled_ = false;
+      read();
+    });
   }
   read();  // keeps reading while closing, to see the peer's close frame or EOF
 }
@@ -132,6 +158,7 @@ void Connection::on_readable(const error_code& wait_ec) {
 void Connection::on_message(ws::Opcode op, std::string_view payload) {
   if (closing_) return;
   metrics().frames_in.fetch_add(1, std::memory_order_relaxed);
+  if (!take_token()) throttled_ = true;
   if (op == ws::Opcode::text)
     handler_->on_text(payload);
   else

@@ -60,6 +60,8 @@ class Connection final : public Session,
 
   void read();
   void on_readable(const boost::system::error_code& ec);
+  // Takes one inbound message from the rate budget; false when the budget is spent.
+  bool take_token();
   void enqueue(core::Frame frame, bool control);
   void consume(std::size_t written);
   void on_drained();
@@ -91,6 +93,10 @@ class Connection final : public Session,
   bool waiting_writable_ = false;  // the kernel refused bytes: waiting for it to take more
   std::chrono::steady_clock::time_point last_activity_;
   std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;  // after() timers pending
+
+  double tokens_ = 0;  // inbound message budget (token bucket), refilled at the configured rate
+  std::chrono::steady_clock::time_point refilled_;
+  bool throttled_ = false;  // reading paused until the budget refills
 
   bool closing_ = false;      // a close frame is queued: nothing more is sent
   bool peer_closed_ = false;  // the peer's close frame arrived

@@ -21,6 +21,7 @@ struct NetOptions {
   std::size_t max_queue_bytes = 4 * 1024 * 1024;
   SlowConsumer slow_consumer = SlowConsumer::disconnect;
   std::size_t max_connections = 100'000;
+  std::size_t max_messages_per_second = 0;  // per connection, inbound; 0: no limit
   std::size_t max_http_body_bytes = 1024 * 1024;
   std::chrono::milliseconds http_timeout{30'000};  // a request must arrive within it
   std::chrono::milliseconds close_timeout{3'000};  // waiting for the peer's close frame
