@@ -9,7 +9,7 @@
 #include "core/uuid.hpp"
 #include "dialects/chat_sse/codec.hpp"
 #include "dialects/chat_sse/publish.hpp"
-#include "net/assets.hpp"
+#include "net/common_routes.hpp"
 #include "net/session.hpp"
 
 namespace parley::net {
@@ -115,21 +115,12 @@ class SseSessionHandler final : public SessionHandler, private sse::StreamSink {
 
 // The demo page with its channel and the services' ports embedded as JSON.
 HttpResponse page(const std::string& channel, const ChatSsePageLinks& links) {
-  const auto* asset = assets::find("sse_chat.html");
-  if (!asset) return HttpResponse::text(500, "chat page missing from this build\n");
   json::object data{{"channel", channel}};
   data["publishPort"] =
       links.publish_port ? json::value(*links.publish_port) : json::value(nullptr);
   data["receivePort"] =
       links.receive_port ? json::value(*links.receive_port) : json::value(nullptr);
-  std::string text = json::serialize(data);  // only UUIDs and numbers: nothing to escape
-  std::string html(asset->data);
-  constexpr std::string_view placeholder = "__PARLEY_DATA__";
-  if (auto pos = html.find(placeholder); pos != std::string::npos)
-    html.replace(pos, placeholder.size(), text);
-  auto res = HttpResponse::html(std::move(html));
-  res.headers.emplace_back("Cache-Control", "no-store");
-  return res;
+  return page_with_data("sse_chat.html", data);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.hpp"
+
 #include "core/message.hpp"
 #include "core/subscriber.hpp"
 
@@ -33,8 +35,7 @@ bool is_uuid(std::string_view s);
 // is_uuid.
 std::string normalize_uuid(std::string_view s);
 
-// True when s is well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF).
-bool valid_utf8(std::string_view s);
+using core::valid_utf8;
 
 // The canonical message for a publish: id is a new UUID, author is the user, payload is the
 // original's JSON object. channel and user must be normalized UUIDs; text valid UTF-8.
