@@ -403,6 +403,7 @@ const Fields<Config>& config_fields() {
               field<L>("max_channels_per_connection", &L::max_channels_per_connection,
                        read_positive),
               field<L>("max_connections", &L::max_connections, read_positive),
+              field<L>("max_messages_per_second", &L::max_messages_per_second, read_count),
               field<L>("max_http_body_bytes", &L::max_http_body_bytes, read_size),
           }),
       section("hub", &Config::hub, system_fields()),
@@ -422,7 +423,15 @@ const Fields<Config>& config_fields() {
               field<HeavenlandConfig>("login_window", &HeavenlandConfig::login_window,
                                       read_positive_duration),
           })),
-      section("chat_sse", &Config::chat_sse, system_fields()),
+      section(
+          "chat_sse", &Config::chat_sse,
+          system_fields<ChatSseConfig>({
+              field<ChatSseConfig>("publish_listen", &ChatSseConfig::publish_listen, read_endpoint),
+              field<ChatSseConfig>("receive_listen", &ChatSseConfig::receive_listen, read_endpoint),
+              field<ChatSseConfig>("page_listen", &ChatSseConfig::page_listen, read_endpoint),
+              field<ChatSseConfig>("keepalive", &ChatSseConfig::keepalive, read_duration),
+              field<ChatSseConfig>("retry", &ChatSseConfig::retry, read_duration),
+          })),
       section("mqtt", &Config::mqtt, system_fields()),
   };
   return kFields;

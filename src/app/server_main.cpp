@@ -30,6 +30,7 @@ net::NetOptions net_options(const Config& cfg) {
                         ? net::SlowConsumer::drop
                         : net::SlowConsumer::disconnect;
   o.max_connections = cfg.limits.max_connections;
+  o.max_messages_per_second = cfg.limits.max_messages_per_second;
   o.max_http_body_bytes = cfg.limits.max_http_body_bytes;
   return o;
 }

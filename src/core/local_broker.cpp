@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <shared_mutex>
 
 #include "core/uuid.hpp"
 
@@ -51,14 +52,19 @@ std::int64_t LocalBroker::now() const {
 }
 
 LocalBroker::Channel& LocalBroker::channel(const std::string& name) {
-  std::lock_guard lock(channels_mutex_);
+  {
+    // Channels are never removed, so a found one stays valid after the lock is released.
+    std::shared_lock lock(channels_mutex_);
+    if (auto it = channels_.find(name); it != channels_.end()) return *it->second;
+  }
+  std::unique_lock lock(channels_mutex_);
   auto& slot = channels_[name];
   if (!slot) slot = std::make_unique<Channel>(name, tables_.size());
   return *slot;
 }
 
 std::size_t LocalBroker::channel_count() const {
-  std::lock_guard lock(channels_mutex_);
+  std::shared_lock lock(channels_mutex_);
   return channels_.size();
 }
 

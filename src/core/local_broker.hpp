@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "core/broker.hpp"
@@ -70,7 +71,7 @@ class LocalBroker final : public Broker {
   Dispatcher& dispatcher_;
   MessageStore* store_;
   LocalBrokerOptions options_;
-  mutable std::mutex channels_mutex_;
+  mutable std::shared_mutex channels_mutex_;  // guards the map; each channel has its own
   std::unordered_map<std::string, std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<ThreadTable>> tables_;               // one per I/O thread
   std::unique_ptr<std::atomic<std::uint32_t>[]> all_subscribers_;  // per I/O thread

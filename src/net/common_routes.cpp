@@ -1,5 +1,7 @@
 #include "net/common_routes.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include "net/assets.hpp"
 #include "net/metrics.hpp"
 
@@ -32,6 +34,27 @@ void add_asset_routes(Router& router) {
     res.body = metrics().render();
     return res;
   });
+}
+
+HttpResponse page_with_data(std::string_view asset, const boost::json::value& data) {
+  const auto* page = assets::find(asset);
+  if (!page) return HttpResponse::text(500, std::string(asset) + " is missing from this build\n");
+  std::string json = boost::json::serialize(data);
+  std::string safe;  // no "</script>" or "<!--" can appear inside the <script> element
+  safe.reserve(json.size());
+  for (char c : json) {
+    if (c == '<')
+      safe += "\\u003c";
+    else
+      safe += c;
+  }
+  std::string html(page->data);
+  constexpr std::string_view placeholder = "__PARLEY_DATA__";
+  if (auto pos = html.find(placeholder); pos != std::string::npos)
+    html.replace(pos, placeholder.size(), safe);
+  auto res = HttpResponse::html(std::move(html));
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
 }
 
 HttpResponse landing_page() {

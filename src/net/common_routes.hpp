@@ -1,5 +1,7 @@
 #pragma once
 // Routes every listener has: embedded assets and metrics; the landing page on the shared one.
+#include <boost/json/value.hpp>
+
 #include "net/router.hpp"
 
 namespace parley::net {
@@ -9,6 +11,9 @@ void add_asset_routes(Router& router);
 // GET /: the landing page linking to every web page.
 void add_landing_route(Router& router);
 HttpResponse landing_page();
+// The embedded page `asset` with its "__PARLEY_DATA__" placeholder replaced by data as JSON,
+// made safe inside a <script> element ('<' escaped). Not cached by browsers.
+HttpResponse page_with_data(std::string_view asset, const boost::json::value& data);
 
 std::string_view content_type_for(std::string_view file_name);
 

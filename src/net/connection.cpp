@@ -1,7 +1,6 @@
 #include "net/connection.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/write.hpp>
 
 #include <array>
 
@@ -21,6 +20,18 @@ const char* Connection::kind() const { return mode_ == Mode::websocket ? "ws" : 
 
 core::Frame Session::make_text_frame(std::string text) {
   return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::text, text));
+}
+
+void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
+  dirty_[thread].push_back(std::move(c));
+  if (flush_posted_[thread]) return;
+  flush_posted_[thread] = 1;
+  threads.post(thread, [this, thread] {
+    flush_posted_[thread] = 0;
+    auto dirty = std::move(dirty_[thread]);
+    dirty_[thread].clear();
+    for (auto& c : dirty) c->flush();
+  });
 }
 
 void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_view reason) {
@@ -60,7 +71,7 @@ Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_
       parser_(net.options.max_frame_bytes),
       last_activity_(std::chrono::steady_clock::now()) {
   metrics().streams_open.fetch_add(1, std::memory_order_relaxed);
-  enqueue(std::make_shared<const std::string>(std::move(head)), true);
+  head_ = std::make_shared<const std::string>(std::move(head));
 }
 
 Connection::~Connection() {
@@ -75,6 +86,7 @@ void Connection::start(std::string_view leftover) {
   error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (head_) enqueue(std::move(head_), true);
   handler_ = make_handler_();
   handler_->session = this;
   handler_->on_open();
@@ -95,6 +107,20 @@ void Connection::read() {
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
+bool Connection::take_token() {
+  const double rate = static_cast<double>(net_.options.max_messages_per_second);
+  if (rate <= 0) return true;
+  auto now = std::chrono::steady_clock::now();
+  if (refilled_ == std::chrono::steady_clock::time_point{})
+    tokens_ = rate;
+  else
+    tokens_ =
+        std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
+  refilled_ = now;
+  tokens_ -= 1;
+  return tokens_ >= 0;
+}
+
 void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
@@ -112,7 +138,19 @@ void Connection::on_readable(const error_code& wait_ec) {
       close(err.code, err.reason);
       break;
     }
-    if (torn_down_ || parser_.closed() || n < buffer.size()) break;
+    if (torn_down_ || parser_.closed() || throttled_ || n < buffer.size()) break;
+  }
+  if (throttled_ && !torn_down_) {
+    // Over the message rate: stop reading until the budget is positive again. The kernel's
+    // buffer fills and TCP slows the sender; nothing is dropped.
+    metrics().throttled.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("{} session={} peer={}: over {} messages/s, reading paused", kind(), id_, peer_,
+                  net_.options.max_messages_per_second);
+    double wait_s = (1.0 - tokens_) / static_cast<double>(net_.options.max_messages_per_second);
+    return after(std::chrono::milliseconds(static_cast<long>(wait_s * 1000) + 1), [this] {
+      throttled_ = false;
+      read();
+    });
   }
   read();  // keeps reading while closing, to see the peer's close frame or EOF
 }
@@ -120,6 +158,7 @@ void Connection::on_readable(const error_code& wait_ec) {
 void Connection::on_message(ws::Opcode op, std::string_view payload) {
   if (closing_) return;
   metrics().frames_in.fetch_add(1, std::memory_order_relaxed);
+  if (!take_token()) throttled_ = true;
   if (op == ws::Opcode::text)
     handler_->on_text(payload);
   else
@@ -138,7 +177,7 @@ void Connection::on_close(std::uint16_t code, std::string_view reason) {
   spdlog::info("ws peer close session={} peer={} code={} reason={}", id_, peer_, code, reason);
   if (closing_) {
     // Our close frame went first: the handshake is complete once it is written.
-    if (!writing_ && queue_.empty()) teardown("closed");
+    if (queue_.empty()) teardown("closed");
     return;
   }
   close(code == ws::close_code::no_status ? ws::close_code::normal : code, "");
@@ -164,7 +203,7 @@ void Connection::close(std::uint16_t code, std::string_view reason) {
   if (mode_ == Mode::stream) {
     // A stream ends by closing the connection once what is queued is written.
     peer_closed_ = true;
-    if (!writing_ && queue_.empty()) return teardown("closed");
+    if (queue_.empty()) return teardown("closed");
     return arm_idle_timer(net_.options.close_timeout);
   }
   enqueue(std::make_shared<const std::string>(ws::encode_close(code, reason)), true);
@@ -174,48 +213,88 @@ void Connection::close(std::uint16_t code, std::string_view reason) {
 
 void Connection::enqueue(core::Frame frame, bool control) {
   if (torn_down_) return;
-  if (!control && queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
-    if (net_.options.slow_consumer == SlowConsumer::drop) {
-      metrics().slow_consumer_drops.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    metrics().slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("{} session={} peer={}: slow consumer, {} bytes queued; disconnecting", kind(),
-                 id_, peer_, queued_bytes_);
-    return teardown("slow consumer");
+  // Only a connection whose socket already refused bytes is known to be slow; a burst queued
+  // within one loop turn is judged after the flush has given the kernel what it takes.
+  if (!control && waiting_writable_ &&
+      queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
+    return slow_consumer();
   }
   queued_bytes_ += frame->size();
   queue_.push_back(std::move(frame));
   metrics().frames_out.fetch_add(1, std::memory_order_relaxed);
-  if (!writing_) write();
+  if (!dirty_ && !waiting_writable_) {
+    dirty_ = true;
+    net_.mark_dirty(thread_, shared_from_this());
+  }
 }
 
-void Connection::write() {
-  write_buffers_.clear();
-  std::size_t n = std::min(queue_.size(), kMaxGather);
-  for (std::size_t i = 0; i < n; ++i) write_buffers_.emplace_back(asio::buffer(*queue_[i]));
-  writing_ = n;
-  asio::async_write(socket_, write_buffers_,
-                    [self = shared_from_this()](const error_code& ec, std::size_t bytes) {
-                      self->on_write(ec, bytes);
-                    });
+void Connection::slow_consumer() {
+  if (net_.options.slow_consumer == SlowConsumer::drop) {
+    metrics().slow_consumer_drops.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  metrics().slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("{} session={} peer={}: slow consumer, {} bytes queued; disconnecting", kind(), id_,
+               peer_, queued_bytes_);
+  teardown("slow consumer");
 }
 
-void Connection::on_write(const error_code& ec, std::size_t bytes) {
-  if (torn_down_) return;
-  if (ec) return teardown(ec.message());
-  metrics().bytes_out.fetch_add(bytes, std::memory_order_relaxed);
-  for (std::size_t i = 0; i < writing_; ++i) {
+void Connection::flush() {
+  dirty_ = false;
+  if (torn_down_ || waiting_writable_) return;
+  while (!queue_.empty()) {
+    write_buffers_.clear();
+    std::size_t n = std::min(queue_.size(), kMaxGather);
+    for (std::size_t i = 0; i < n; ++i) {
+      asio::const_buffer b = asio::buffer(*queue_[i]);
+      write_buffers_.push_back(i == 0 ? b + front_offset_ : b);
+    }
+    error_code ec;
+    std::size_t written = socket_.write_some(write_buffers_, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) return teardown(ec.message());
+    metrics().bytes_out.fetch_add(written, std::memory_order_relaxed);
+    consume(written);
+  }
+  if (queue_.empty()) return on_drained();
+  if (queued_bytes_ > net_.options.max_queue_bytes) {
+    if (net_.options.slow_consumer == SlowConsumer::disconnect) return slow_consumer();
+    // Policy drop: keep the frame being written, drop the newest until under the limit.
+    while (queue_.size() > 1 && queued_bytes_ > net_.options.max_queue_bytes) {
+      queued_bytes_ -= queue_.back()->size();
+      queue_.pop_back();
+      metrics().slow_consumer_drops.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  waiting_writable_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->waiting_writable_ = false;
+                       if (self->torn_down_) return;
+                       if (ec) return self->teardown(ec.message());
+                       self->flush();
+                     });
+}
+
+void Connection::consume(std::size_t written) {
+  while (written > 0) {
+    std::size_t left = queue_.front()->size() - front_offset_;
+    if (written < left) {
+      front_offset_ += written;
+      return;
+    }
+    written -= left;
     queued_bytes_ -= queue_.front()->size();
     queue_.pop_front();
+    front_offset_ = 0;
   }
-  writing_ = 0;
-  if (!queue_.empty()) return write();
-  if (queue_.empty() && closing_) {
-    if (peer_closed_) return teardown("closed");
-    error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  }
+}
+
+void Connection::on_drained() {
+  if (!closing_) return;
+  if (peer_closed_) return teardown("closed");
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
 void Connection::arm_idle_timer(std::chrono::steady_clock::duration after) {

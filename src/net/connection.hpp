@@ -3,10 +3,12 @@
 // Asio socket) or an HTTP stream (Server-Sent Events: the response head, then frames).
 //
 // Design: the connection lives on one I/O thread. Reading waits for readability and then reads
-// into a buffer shared by the thread (an idle connection holds no read buffer). Writing is one
-// writer draining a bounded queue of shared frames with gather writes: whatever accumulated
-// while a write was in flight goes out in the next single syscall. Past max_queue_bytes the
-// slow-consumer policy applies (disconnect, or drop the frame), logged and counted.
+// into a buffer shared by the thread (an idle connection holds no read buffer). Writing is
+// corked, as Redis and uWebSockets do: sends only append shared frames to the queue and mark
+// the connection dirty; once per loop turn the thread flushes every dirty connection with
+// non-blocking gather writes (many frames, one syscall). What the kernel does not take waits
+// for writability. A connection whose unsent bytes pass max_queue_bytes gets the slow-consumer
+// policy (disconnect, or drop the newest frames), logged and counted.
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -47,6 +49,9 @@ class Connection final : public Session,
   const std::string& peer() const override { return peer_; }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
 
+  // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
+  void flush();
+
  private:
   void on_message(ws::Opcode op, std::string_view payload) override;
   void on_ping(std::string_view payload) override;
@@ -55,9 +60,12 @@ class Connection final : public Session,
 
   void read();
   void on_readable(const boost::system::error_code& ec);
+  // Takes one inbound message from the rate budget; false when the budget is spent.
+  bool take_token();
   void enqueue(core::Frame frame, bool control);
-  void write();
-  void on_write(const boost::system::error_code& ec, std::size_t bytes);
+  void consume(std::size_t written);
+  void on_drained();
+  void slow_consumer();
   void arm_idle_timer(std::chrono::steady_clock::duration after);
   // Ends the connection now: the handler's on_close, the socket closed. Idempotent.
   void teardown(std::string_view why);
@@ -76,12 +84,19 @@ class Connection final : public Session,
   std::unique_ptr<SessionHandler> handler_;
   ws::FrameParser parser_;
 
+  core::Frame head_;  // a stream's response head, until start()
   std::deque<core::Frame> queue_;
   std::size_t queued_bytes_ = 0;
+  std::size_t front_offset_ = 0;  // bytes of queue_.front() already written
   std::vector<boost::asio::const_buffer> write_buffers_;
-  std::size_t writing_ = 0;  // frames in the write in flight
+  bool dirty_ = false;             // waiting for the thread's flush
+  bool waiting_writable_ = false;  // the kernel refused bytes: waiting for it to take more
   std::chrono::steady_clock::time_point last_activity_;
   std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;  // after() timers pending
+
+  double tokens_ = 0;  // inbound message budget (token bucket), refilled at the configured rate
+  std::chrono::steady_clock::time_point refilled_;
+  bool throttled_ = false;  // reading paused until the budget refills
 
   bool closing_ = false;      // a close frame is queued: nothing more is sent
   bool peer_closed_ = false;  // the peer's close frame arrived

@@ -6,7 +6,7 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "net/assets.hpp"
+#include "net/common_routes.hpp"
 #include "net/session.hpp"
 
 namespace parley::net {
@@ -47,28 +47,11 @@ class PhoenixSessionHandler final : public SessionHandler, private phoenix::Sink
 
 // The chat page with the room and its history embedded as JSON.
 HttpResponse chat_page(core::Broker& broker, const std::string& room, std::size_t limit) {
-  const auto* page = assets::find("chat.html");
-  if (!page) return HttpResponse::text(500, "chat page missing from this build\n");
   json::array history;
   for (const auto& m : broker.history(room, limit, 0))
     history.push_back(
         json::object{{"name", m->author_name}, {"body", m->text}, {"time_ms", m->time_ms}});
-  std::string data = json::serialize(json::object{{"room", room}, {"history", std::move(history)}});
-  std::string safe;  // safe inside <script>: no "</script>" or "<!--" can appear
-  safe.reserve(data.size());
-  for (char c : data) {
-    if (c == '<')
-      safe += "\\u003c";
-    else
-      safe += c;
-  }
-  std::string html(page->data);
-  constexpr std::string_view placeholder = "__PARLEY_DATA__";
-  if (auto pos = html.find(placeholder); pos != std::string::npos)
-    html.replace(pos, placeholder.size(), safe);
-  auto res = HttpResponse::html(std::move(html));
-  res.headers.emplace_back("Cache-Control", "no-store");
-  return res;
+  return page_with_data("chat.html", json::object{{"room", room}, {"history", std::move(history)}});
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ std::string Metrics::render() const {
   counter("protocol_errors_total", "Connections closed for protocol violations.", protocol_errors);
   counter("connections_refused_total", "Connections refused over max_connections.",
           connections_refused);
+  counter("throttled_total", "Times a connection was read more slowly for sending too fast.",
+          throttled);
   return out;
 }
 

@@ -19,6 +19,7 @@ struct Metrics {
   std::atomic<std::uint64_t> slow_consumer_drops{0};
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> connections_refused{0};
+  std::atomic<std::uint64_t> throttled{0};
 
   std::string render() const;
 };

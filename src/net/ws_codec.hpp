@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.hpp"
+
 namespace parley::net::ws {
 
 enum class Opcode : std::uint8_t {
@@ -38,7 +40,7 @@ std::string encode_frame(Opcode op, std::string_view payload);
 std::string encode_close(std::uint16_t code, std::string_view reason);
 
 // True when s is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool valid_utf8(std::string_view s);
+using core::valid_utf8;
 
 // Receives what the parser finds, in order. Views are valid only during the call.
 class FrameHandler {

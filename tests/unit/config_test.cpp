@@ -81,6 +81,15 @@ void expect_config_eq(const Config& a, const Config& b) {
   expect_system_eq(a.chatroom, b.chatroom, "chatroom");
   expect_system_eq(a.heavenland, b.heavenland, "heavenland");
   expect_system_eq(a.chat_sse, b.chat_sse, "chat_sse");
+  for (auto member : {&ChatSseConfig::publish_listen, &ChatSseConfig::receive_listen,
+                      &ChatSseConfig::page_listen}) {
+    EXPECT_EQ((a.chat_sse.*member).has_value(), (b.chat_sse.*member).has_value());
+    if ((a.chat_sse.*member) && (b.chat_sse.*member)) {
+      EXPECT_EQ((a.chat_sse.*member)->to_string(), (b.chat_sse.*member)->to_string());
+    }
+  }
+  EXPECT_EQ(a.chat_sse.keepalive, b.chat_sse.keepalive);
+  EXPECT_EQ(a.chat_sse.retry, b.chat_sse.retry);
   expect_system_eq(a.mqtt, b.mqtt, "mqtt");
   EXPECT_EQ(a.threads, b.threads);
   EXPECT_EQ(a.log_level, b.log_level);
@@ -107,6 +116,8 @@ Config all_changed() {
     system->enabled = false;
     system->idle_timeout = 1ms;
   }
+  cfg.chat_sse.keepalive = 1ms;
+  cfg.chat_sse.retry = 1ms;
   cfg.threads = 99;
   cfg.log_level = "off";
   return cfg;
@@ -197,6 +208,11 @@ enabled = false
 
 [chat_sse]
 listen = "0.0.0.0:8080"
+publish_listen = "127.0.0.1:8080"
+receive_listen = "127.0.0.1:8081"
+page_listen = "127.0.0.1:8000"
+keepalive = "500ms"
+retry = "0"
 
 [mqtt]
 listen = "127.0.0.1:1883"
@@ -238,6 +254,14 @@ idle_timeout = "2m"
   EXPECT_FALSE(cfg.heavenland.listen);
   ASSERT_TRUE(cfg.chat_sse.listen);
   EXPECT_EQ(cfg.chat_sse.listen->to_string(), "0.0.0.0:8080");
+  ASSERT_TRUE(cfg.chat_sse.publish_listen);
+  EXPECT_EQ(cfg.chat_sse.publish_listen->port, 8080);
+  ASSERT_TRUE(cfg.chat_sse.receive_listen);
+  EXPECT_EQ(cfg.chat_sse.receive_listen->port, 8081);
+  ASSERT_TRUE(cfg.chat_sse.page_listen);
+  EXPECT_EQ(cfg.chat_sse.page_listen->port, 8000);
+  EXPECT_EQ(cfg.chat_sse.keepalive, 500ms);
+  EXPECT_EQ(cfg.chat_sse.retry, 0ms);
   ASSERT_TRUE(cfg.mqtt.listen);
   EXPECT_EQ(cfg.mqtt.listen->port, 1883);
   EXPECT_EQ(cfg.mqtt.idle_timeout, 2min);
@@ -557,12 +581,21 @@ TEST(AppConfig, ExampleFileCommentedListenersAreValid) {
     bool commented_key = line.rfind("# listen = ", 0) == 0 || line.rfind("# age = ", 0) == 0 ||
                          line.rfind("# count = ", 0) == 0 ||
                          line.rfind("# [storage.retention.", 0) == 0;
+    // [chat_sse]'s listeners, one per original service.
+    for (const char* key : {"# publish_listen = ", "# receive_listen = ", "# page_listen = "})
+      commented_key = commented_key || line.rfind(key, 0) == 0;
     text += (commented_key ? line.substr(2) : line) + "\n";
   }
   Config cfg;
   load_config_text(text, cfg, "uncommented example");
   ASSERT_TRUE(cfg.concierge.listen);
   EXPECT_EQ(cfg.concierge.listen->port, 64209);
+  ASSERT_TRUE(cfg.chat_sse.publish_listen);
+  EXPECT_EQ(cfg.chat_sse.publish_listen->port, 8080);
+  ASSERT_TRUE(cfg.chat_sse.receive_listen);
+  EXPECT_EQ(cfg.chat_sse.receive_listen->port, 8081);
+  ASSERT_TRUE(cfg.chat_sse.page_listen);
+  EXPECT_EQ(cfg.chat_sse.page_listen->port, 8000);
   EXPECT_EQ(cfg.storage.retention.per_channel.size(), 1u);
 }
 

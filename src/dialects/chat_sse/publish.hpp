@@ -1,0 +1,25 @@
+#pragma once
+// Chat Service: POST /chat/publish/{channel_id}/{user_id}, the message being the request body.
+// The HTTP route (net) adds the CORS headers; this decides the status and publishes.
+#include <string>
+#include <string_view>
+
+#include "core/broker.hpp"
+
+namespace parley::dialects::chat_sse {
+
+struct PublishResult {
+  // 200: published. 400: an id is not a UUID, or the body is not UTF-8 text.
+  // 202 (the original's answer when its message queue was down) is reserved for a broker that
+  // cannot reach its cluster engine; the local broker never refuses a message.
+  unsigned status = 200;
+  std::string_view reason;  // why, when not 200 (a static string)
+};
+
+// Validates the ids, then publishes {"id":<new uuid>,"userId":user_id,"message":body} on channel
+// channel_id (both ids in lower case, as the original's UUID.toString() gave them). Never throws.
+// Thread-safe (Broker::publish is).
+PublishResult publish(core::Broker& broker, std::string_view channel_id, std::string_view user_id,
+                      std::string body);
+
+}  // namespace parley::dialects::chat_sse
