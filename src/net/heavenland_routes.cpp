@@ -28,7 +28,10 @@ class MinigameTimer final : public hl::MinigameScheduler {
 
  private:
   // On thread 0. Re-arming cancels the schedule before (its handler sees operation_aborted).
+  // Starts from different threads may arrive here out of order: an older generation is dropped.
   void arm(std::uint64_t generation, std::chrono::seconds period) {
+    if (generation < armed_) return;
+    armed_ = generation;
     timer_.expires_after(period);
     timer_.async_wait([this, generation, period](const boost::system::error_code& ec) {
       if (ec) return;
@@ -39,6 +42,7 @@ class MinigameTimer final : public hl::MinigameScheduler {
   IoThreads& threads_;
   hl::MinigameService& service_;
   boost::asio::steady_timer timer_;
+  std::uint64_t armed_ = 0;  // the newest generation armed (thread 0)
 };
 
 HeavenlandServices::HeavenlandServices(core::Broker& b, IoThreads& threads,

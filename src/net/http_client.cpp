@@ -59,7 +59,10 @@ class Request : public std::enable_shared_from_this<Request> {
     for (const auto& [k, v] : headers) request_.set(k, v);
     if (https) {
       tls_.emplace(resolver_.get_executor(), *tls_context_);
-      if (!SSL_set_tlsext_host_name(tls_->native_handle(), host_.c_str())) ERR_clear_error();
+      error_code not_ip;
+      asio::ip::make_address(host_, not_ip);
+      if (not_ip && !SSL_set_tlsext_host_name(tls_->native_handle(), host_.c_str()))
+        ERR_clear_error();  // SNI carries names only; without it the server picks its default
       tls_->set_verify_mode(ssl::verify_peer);
       tls_->set_verify_callback(ssl::host_name_verification(host_));
     } else {

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -455,6 +456,17 @@ class PasswordLogin(HeavenlandTest):
         self.assertEqual(await d.ask({"action": "login", "username": "ann",
                                       "password": "s3cret pw"}),
                          {"error": "could not find user with username ann"})
+
+        # The store cannot be read (its table is gone): the original's "unavailable".
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "parley.db"), timeout=10)
+        db.execute("DROP TABLE users")
+        db.commit()
+        db.close()
+        self.assertEqual(await d.ask({"action": "login", "username": "bob", "password": "pw2"}),
+                         {"error": "heavenland authentication server is unavailable"})
+        # Messages are stored in the same file, untouched.
+        await c.send({"action": "message", "message": "still stored"})
+        self.assertEqual((await c.next())["message"], "still stored")
 
 
 class AccountLookup(HeavenlandTest):
