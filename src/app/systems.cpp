@@ -5,6 +5,7 @@ namespace parley::app {
 const std::vector<std::pair<const char*, SystemInstaller>>& systems() {
   static const std::vector<std::pair<const char*, SystemInstaller>> all = {
       {"hub", install_hub},
+      {"concierge", install_concierge},
   };
   return all;
 }

@@ -46,6 +46,7 @@ class Connection final : public Session,
   std::uint64_t id() const override { return id_; }
   const std::string& peer() const override { return peer_; }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void ping(std::string_view payload = {}) override;
 
  private:
   void on_message(ws::Opcode op, std::string_view payload) override;

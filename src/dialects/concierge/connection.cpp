@@ -112,6 +112,7 @@ void Connection::identify(std::string_view text) {
     return close(close_code::duplicate_auth);
   }
   name_ = id->name;
+  uuid_ = caller_.uuid;
   spdlog::info("concierge: session={} peer={}: {} identified as {}", session_, peer_, name_,
                caller_.uuid);
   sink_.send_text(std::move(*hello));

@@ -54,8 +54,8 @@ class Connection final : public core::Subscriber {
 
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
 
-  const std::string& uuid() const { return caller_.uuid; }
-  // The name it identified with (kept after it left), or empty.
+  // The uuid and name it identified with (kept after it left), or empty.
+  const std::string& uuid() const { return uuid_; }
   const std::string& name() const { return name_; }
   std::uint64_t seq() const { return seq_; }
 
@@ -72,6 +72,7 @@ class Connection final : public core::Subscriber {
   std::string peer_;
   ConnectionOptions options_;
   Caller caller_;
+  std::string uuid_;
   std::string name_;
   std::uint64_t seq_ = 0;
   std::chrono::steady_clock::time_point last_seen_;
