@@ -3,7 +3,10 @@
 // a single connection doing little.
 #include "app/concierge_chat.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -55,6 +58,17 @@ bool parse_ws_url(const std::string& url, Address& out, std::string& error) {
   return true;
 }
 
+// A server that vanishes without closing (power, network) would leave the read waiting for
+// ever: TCP keep-alive probes find it gone within about 35 s.
+void keep_alive(asio::ip::tcp::socket& socket) {
+  int fd = socket.native_handle();
+  int on = 1, idle = 20, interval = 5, count = 3;
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
 // One connection, from connect to the first error. Returns why it ended.
 std::string serve_once(const Address& at, dialects::concierge::ChatService& chat,
                        bool& identified) {
@@ -66,6 +80,7 @@ std::string serve_once(const Address& at, dialects::concierge::ChatService& chat
   websocket::stream<beast::tcp_stream> ws(ctx);
   beast::get_lowest_layer(ws).connect(endpoints, ec);
   if (ec) return "connect: " + ec.message();
+  keep_alive(beast::get_lowest_layer(ws).socket());
   ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
     req.set(beast::http::field::sec_websocket_protocol,
             std::string(dialects::concierge::kSubprotocol));

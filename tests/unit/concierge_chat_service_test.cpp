@@ -102,6 +102,23 @@ TEST(ConciergeChatService, StatusOnJoinAndLeave) {
           .empty());
 }
 
+TEST(ConciergeChatService, TakesTheServiceBackWhenAnotherOwnerDeletesIt) {
+  ChatService chat;
+  chat.on_payload(encode(PayloadOut{std::nullopt, out::Hello{kMe, "0.2.0"}}));
+  ServiceInfo stale{"chat_service", "Chat Service", kUser, {}};
+  auto again = chat.on_payload(encode(PayloadOut{std::nullopt, out::ServiceDeleteResult{stale}}));
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(std::get<PayloadIn>(decode_in(again[0])).index(),
+            PayloadIn{in::ServiceCreate{}}.index());
+  EXPECT_EQ(std::get<PayloadIn>(decode_in(again[1])), PayloadIn{in::SelfSubscribe{"chat_service"}});
+  // Its own deletion, or another service's: nothing.
+  EXPECT_TRUE(
+      chat.on_payload(encode(PayloadOut{2, out::ServiceDeleteResult{chat_service()}})).empty());
+  stale.name = "other";
+  EXPECT_TRUE(
+      chat.on_payload(encode(PayloadOut{std::nullopt, out::ServiceDeleteResult{stale}})).empty());
+}
+
 TEST(ConciergeChatService, IgnoresWhatIsNotForIt) {
   ChatService chat;
   EXPECT_TRUE(chat.on_payload(delivered({{"type", "INPUT"}, {"text", "x"}}, {}, "other")).empty());

@@ -64,6 +64,17 @@ std::vector<std::string> ChatService::on_payload(std::string_view text) {
     if (left->service.name == options_.service) status(left->client, " left the chat.");
     return out;
   }
+  if (auto* deleted = std::get_if<out::ServiceDeleteResult>(&p.body)) {
+    // Someone else held the name (e.g. this service's previous connection, not yet timed out):
+    // now that it is free, take it.
+    if (deleted->service.name == options_.service && uuid_ &&
+        deleted->service.owner_uuid != *uuid_) {
+      out.push_back(
+          encode(PayloadIn{in::ServiceCreate{options_.service, options_.service_nickname}}));
+      out.push_back(encode(PayloadIn{in::SelfSubscribe{options_.service}}));
+    }
+    return out;
+  }
   if (auto* created = std::get_if<out::ServiceCreateResult>(&p.body)) {
     // Someone else's service of the same name (e.g. an earlier instance of this one): say so.
     if (p.seq && !created->successful && created->service.name == options_.service &&

@@ -3,7 +3,9 @@
 // feed it what the server sends, send what it returns. It identifies as chat_service, creates
 // the service chat_service and subscribes to it (to hear who joins and leaves), turns each
 // INPUT {text} from a subscriber into a TEXT {author, author_uuid, text} for every subscriber,
-// announces joins and leaves as STATUS, and answers "/about" to the asker alone.
+// announces joins and leaves as STATUS, and answers "/about" to the asker alone. When the
+// service name is held by another client (its own previous connection, say), it takes the name
+// as soon as that service is deleted.
 #include <optional>
 #include <string>
 #include <string_view>
