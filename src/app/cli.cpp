@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/concierge_chat.hpp"
 #include "app/config.hpp"
 #include "app/server_main.hpp"
 
@@ -25,7 +26,14 @@ int main(int argc, char** argv) {
   cli.add_option("--log-level", log_level,
                  "trace, debug, info, warn, error, critical or off (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  std::string chat_url = "ws://localhost:64209/ws";
+  auto* chat = cli.add_subcommand(
+      "concierge-chat",
+      "Run the ERT chat service: a Concierge client serving the service chat_service");
+  chat->add_option("url", chat_url,
+                   "The Concierge's WebSocket URL (default ws://localhost:64209/ws)");
   CLI11_PARSE(cli, argc, argv);
+  if (*chat) return run_concierge_chat(chat_url);
 
   Config cfg;
   try {

@@ -70,13 +70,19 @@ struct ChatSseConfig : SystemConfig {
   std::chrono::milliseconds retry{3'000};       // `retry:` sent first on a stream; 0: none
 };
 
+// [concierge]: the keys of every system, and ERT Concierge's own.
+struct ConciergeConfig : SystemConfig {
+  std::string secret;                             // IDENTIFY must carry it; empty: none
+  std::size_t max_file_bytes = 16 * 1024 * 1024;  // one uploaded file; larger: 413
+};
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
   AuthConfig auth;
   LimitsConfig limits;
   SystemConfig hub;  // Hub (Phoenix Channels); idle_timeout default 45 s
-  SystemConfig concierge;
+  ConciergeConfig concierge;
   SystemConfig chatroom;
   SystemConfig heavenland;
   ChatSseConfig chat_sse;

@@ -6,6 +6,7 @@ const std::vector<std::pair<const char*, SystemInstaller>>& systems() {
   static const std::vector<std::pair<const char*, SystemInstaller>> all = {
       {"hub", install_hub},
       {"chat_sse", install_chat_sse},
+      {"concierge", install_concierge},
   };
   return all;
 }

@@ -48,6 +48,7 @@ class Connection final : public Session,
   std::uint64_t id() const override { return id_; }
   const std::string& peer() const override { return peer_; }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void ping(std::string_view payload = {}) override;
 
   // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
   void flush();

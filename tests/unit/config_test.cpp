@@ -72,6 +72,8 @@ void expect_config_eq(const Config& a, const Config& b) {
   EXPECT_EQ(a.limits.max_http_body_bytes, b.limits.max_http_body_bytes);
   expect_system_eq(a.hub, b.hub, "hub");
   expect_system_eq(a.concierge, b.concierge, "concierge");
+  EXPECT_EQ(a.concierge.secret, b.concierge.secret);
+  EXPECT_EQ(a.concierge.max_file_bytes, b.concierge.max_file_bytes);
   expect_system_eq(a.chatroom, b.chatroom, "chatroom");
   expect_system_eq(a.heavenland, b.heavenland, "heavenland");
   expect_system_eq(a.chat_sse, b.chat_sse, "chat_sse");
@@ -99,13 +101,15 @@ Config all_changed() {
   cfg.storage.retention_interval = 1ms;
   cfg.auth = {"s", "k.pem", "aud", "name", "http://x"};
   cfg.limits = {1, 1, SlowConsumerPolicy::drop, 1, 1, 1};
-  for (SystemConfig* system : {&cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland,
-                               static_cast<SystemConfig*>(&cfg.chat_sse), &cfg.mqtt}) {
+  for (SystemConfig* system : std::initializer_list<SystemConfig*>{
+           &cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland, &cfg.chat_sse, &cfg.mqtt}) {
     system->enabled = false;
     system->idle_timeout = 1ms;
   }
   cfg.chat_sse.keepalive = 1ms;
   cfg.chat_sse.retry = 1ms;
+  cfg.concierge.secret = "s";
+  cfg.concierge.max_file_bytes = 1;
   cfg.threads = 99;
   cfg.log_level = "off";
   return cfg;
