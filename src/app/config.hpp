@@ -70,6 +70,13 @@ struct ChatSseConfig : SystemConfig {
   std::chrono::milliseconds retry{3'000};       // `retry:` sent first on a stream; 0: none
 };
 
+// [chatroom]: the system keys, then ChatRoom's own.
+struct ChatroomConfig : SystemConfig {
+  std::chrono::milliseconds request_timeout{30'000};  // a service request without response
+  bool debug = false;  // the debugger listener (also when the environment has DEBUG=true)
+  Endpoint debug_listen{"127.0.0.1", 8800};
+};
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
@@ -77,7 +84,7 @@ struct Config {
   LimitsConfig limits;
   SystemConfig hub;  // Hub (Phoenix Channels); idle_timeout default 45 s
   SystemConfig concierge;
-  SystemConfig chatroom;
+  ChatroomConfig chatroom;
   SystemConfig heavenland;
   ChatSseConfig chat_sse;
   SystemConfig mqtt;

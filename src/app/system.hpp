@@ -44,5 +44,6 @@ const std::vector<std::pair<const char*, SystemInstaller>>& systems();
 // Installers, one file each (app/system_<name>.cpp).
 void install_hub(SystemContext& ctx);
 void install_chat_sse(SystemContext& ctx);
+void install_chatroom(SystemContext& ctx);
 
 }  // namespace parley::app

@@ -6,6 +6,7 @@ const std::vector<std::pair<const char*, SystemInstaller>>& systems() {
   static const std::vector<std::pair<const char*, SystemInstaller>> all = {
       {"hub", install_hub},
       {"chat_sse", install_chat_sse},
+      {"chatroom", install_chatroom},
   };
   return all;
 }
