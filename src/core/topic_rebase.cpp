@@ -78,7 +78,8 @@ std::optional<std::string> rebase_edit(const TopicState& t, std::string_view bas
     }
   }
   if (from == t.history.size()) {
-    if (base == t.initial_version() && t.history_from_init)
+    // The version before the oldest edit remembered (the initial one while nothing was dropped).
+    if (!t.history.empty() && t.history.front().base == base)
       from = 0;
     else
       return "Invalid base topic version: " + std::string(base);

@@ -73,6 +73,9 @@ void expect_config_eq(const Config& a, const Config& b) {
   expect_system_eq(a.hub, b.hub, "hub");
   expect_system_eq(a.concierge, b.concierge, "concierge");
   expect_system_eq(a.chatroom, b.chatroom, "chatroom");
+  EXPECT_EQ(a.chatroom.request_timeout, b.chatroom.request_timeout);
+  EXPECT_EQ(a.chatroom.debug, b.chatroom.debug);
+  EXPECT_EQ(a.chatroom.debug_listen.to_string(), b.chatroom.debug_listen.to_string());
   expect_system_eq(a.heavenland, b.heavenland, "heavenland");
   expect_system_eq(a.chat_sse, b.chat_sse, "chat_sse");
   for (auto member : {&ChatSseConfig::publish_listen, &ChatSseConfig::receive_listen,
@@ -99,13 +102,16 @@ Config all_changed() {
   cfg.storage.retention_interval = 1ms;
   cfg.auth = {"s", "k.pem", "aud", "name", "http://x"};
   cfg.limits = {1, 1, SlowConsumerPolicy::drop, 1, 1, 1};
-  for (SystemConfig* system : {&cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland,
-                               static_cast<SystemConfig*>(&cfg.chat_sse), &cfg.mqtt}) {
+  for (SystemConfig* system : std::initializer_list<SystemConfig*>{
+           &cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland, &cfg.chat_sse, &cfg.mqtt}) {
     system->enabled = false;
     system->idle_timeout = 1ms;
   }
   cfg.chat_sse.keepalive = 1ms;
   cfg.chat_sse.retry = 1ms;
+  cfg.chatroom.request_timeout = 1ms;
+  cfg.chatroom.debug = true;
+  cfg.chatroom.debug_listen = {"0.0.0.0", 1};
   cfg.threads = 99;
   cfg.log_level = "off";
   return cfg;
@@ -190,6 +196,9 @@ idle_timeout = 30
 [chatroom]
 listen = "localhost:8765"
 idle_timeout = "500ms"
+request_timeout = "5s"
+debug = true
+debug_listen = "0.0.0.0:8801"
 
 [heavenland]
 enabled = false
@@ -238,6 +247,9 @@ idle_timeout = "2m"
   ASSERT_TRUE(cfg.chatroom.listen);
   EXPECT_EQ(cfg.chatroom.listen->to_string(), "localhost:8765");
   EXPECT_EQ(cfg.chatroom.idle_timeout, 500ms);
+  EXPECT_EQ(cfg.chatroom.request_timeout, 5s);
+  EXPECT_TRUE(cfg.chatroom.debug);
+  EXPECT_EQ(cfg.chatroom.debug_listen.to_string(), "0.0.0.0:8801");
   EXPECT_FALSE(cfg.heavenland.enabled);
   EXPECT_FALSE(cfg.heavenland.listen);
   ASSERT_TRUE(cfg.chat_sse.listen);
