@@ -13,8 +13,9 @@
   const MAX_LOG = 500;
 
   const $ = (id) => document.getElementById(id);
-  const el = (tag, props = {}, ...children) => {
+  const el = (tag, { dataset, ...props } = {}, ...children) => {
     const node = Object.assign(document.createElement(tag), props);
+    Object.assign(node.dataset, dataset);
     for (const c of children) node.append(c);
     return node;
   };
