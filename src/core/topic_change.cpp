@@ -518,7 +518,7 @@ void commit_change(TopicState& t, const PreparedChange& p, const ChangeLimits& l
   t.value_bytes = bytes > 0 ? static_cast<std::size_t>(bytes) : 0;
   if (t.type == TopicType::string) {
     t.version = p.edit.result;
-    t.remember(p.edit, limits.history_limit);
+    t.remember(p.edit, limits.history_limit, limits.history_bytes);
   }
 }
 

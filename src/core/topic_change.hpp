@@ -19,7 +19,8 @@ namespace parley::core {
 
 struct ChangeLimits {
   std::size_t max_value_bytes = 1024 * 1024;  // a topic's value as JSON text, at most
-  std::size_t history_limit = 256;            // string edits kept for rebasing
+  std::size_t history_limit = 256;            // string edits kept for rebasing...
+  std::size_t history_bytes = 256 * 1024;     // ...and at most this much of their text
 };
 
 enum class ChangeKind : std::uint8_t {

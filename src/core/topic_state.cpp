@@ -29,9 +29,11 @@ TopicState::TopicState(std::string n, TopicType t)
   if (type == TopicType::string) version = initial_version();
 }
 
-void TopicState::remember(TextEdit edit, std::size_t limit) {
+void TopicState::remember(TextEdit edit, std::size_t limit, std::size_t max_bytes) {
+  history_bytes += edit.text.size();
   history.push_back(std::move(edit));
-  while (history.size() > limit) {
+  while (!history.empty() && (history.size() > limit || history_bytes > max_bytes)) {
+    history_bytes -= history.front().text.size();
     history.pop_front();
     history_from_init = false;
   }
@@ -101,6 +103,7 @@ std::optional<TopicState> TopicState::from_record(const TopicRecord& r) {
     e.position = static_cast<std::size_t>(
         pos->is_uint64() ? pos->get_uint64() : static_cast<std::uint64_t>(pos->get_int64()));
     e.text = text->get_string();
+    t.history_bytes += e.text.size();
     t.history.push_back(std::move(e));
   }
   return t;

@@ -46,11 +46,12 @@ struct TopicState {
   // first. history_from_init is true while no edit was dropped from history.
   std::string version;
   std::deque<TextEdit> history;
+  std::size_t history_bytes = 0;  // text held by history
   bool history_from_init = true;
 
   std::string initial_version() const { return name + "_init"; }
-  // Appends an edit, dropping the oldest beyond limit.
-  void remember(TextEdit edit, std::size_t limit);
+  // Appends an edit, dropping the oldest beyond limit edits or max_bytes of their text.
+  void remember(TextEdit edit, std::size_t limit, std::size_t max_bytes = SIZE_MAX);
 
   TopicRecord to_record() const;
   // nullopt when the record is not readable (unknown type, bad JSON, value not of the type).

@@ -227,6 +227,25 @@ TEST(TopicRebase, UnknownOrForgottenBaseIsRejected) {
   EXPECT_FALSE(rebase_edit(t, t.history[0].result, edit));  // still remembered
 }
 
+TEST(TopicRebase, HistoryIsBoundedInBytesToo) {
+  TopicState t("s", TopicType::string);
+  ChangeLimits limits;
+  limits.history_bytes = 10;
+  int n = 0;
+  auto ids = [&] { return "0_" + std::to_string(++n); };
+  for (const char* text : {"aaaa", "bbbb", "cccc"}) {
+    json::object c{{"type", "insert"}, {"topic_version", t.version}, {"position", 0},
+                   {"insertion", text}};
+    commit_change(t, std::get<PreparedChange>(prepare_change(t, c, ids, limits)), limits);
+  }
+  EXPECT_EQ(t.history.size(), 2u);
+  EXPECT_EQ(t.history_bytes, 8u);
+  EXPECT_FALSE(t.history_from_init);
+  auto back = TopicState::from_record(t.to_record());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->history_bytes, 8u);
+}
+
 TEST(TopicRebase, InitialVersionWorksWhileHistoryIsComplete) {
   TopicState t("s", TopicType::string);
   int n = 0;
