@@ -21,7 +21,11 @@ std::variant<Inbound, std::string> decode(std::string_view text) {
   for (std::string_view key : {"content", "args"}) {
     json::value* body = o->if_contains(key);
     if (!body) continue;
-    if (!body->is_object()) return "\"" + std::string(key) + "\" must be an object";
+    if (!body->is_object()) {
+      std::string reason = "\"";
+      reason.append(key).append("\" must be an object");
+      return reason;
+    }
     in.body = std::move(body->get_object());
     break;
   }
