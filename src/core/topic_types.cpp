@@ -1,6 +1,8 @@
 #include "core/topic_types.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <functional>
+#include <unordered_set>
 #include <utility>
 
 namespace parley::core {
@@ -16,6 +18,47 @@ constexpr std::pair<TopicType, std::string_view> kNames[] = {
 };
 
 bool is_number(const json::value& v) { return v.is_int64() || v.is_uint64() || v.is_double(); }
+
+double as_double(const json::value& v) {
+  if (v.is_double()) return v.get_double();
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  return static_cast<double>(v.get_uint64());
+}
+
+std::size_t mix(std::size_t seed, std::size_t h) {
+  return seed ^ (h + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
+}
+
+// A hash consistent with json_equal: equal values hash alike (numbers by their double value,
+// object members in any order).
+std::size_t json_hash(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return 0x6e756c6cULL;
+    case json::kind::bool_:
+      return v.get_bool() ? 1 : 2;
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: {
+      double d = as_double(v);
+      return std::hash<double>{}(d == 0 ? 0.0 : d);  // -0.0 == 0.0
+    }
+    case json::kind::string:
+      return std::hash<std::string_view>{}(v.get_string());
+    case json::kind::array: {
+      std::size_t h = 0x61727261ULL;
+      for (const auto& item : v.get_array()) h = mix(h, json_hash(item));
+      return h;
+    }
+    case json::kind::object: {
+      std::size_t h = 0x6f626a65ULL;
+      for (const auto& [key, item] : v.get_object())  // order-independent: a sum
+        h += mix(std::hash<std::string_view>{}(key), json_hash(item));
+      return h;
+    }
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -64,10 +107,19 @@ bool fits_topic_type(TopicType type, const json::value& value) {
       return is_number(value);
     case TopicType::set: {
       if (!value.is_array()) return false;
-      const auto& a = value.get_array();
-      for (std::size_t i = 0; i < a.size(); ++i)
-        for (std::size_t j = i + 1; j < a.size(); ++j)
-          if (json_equal(a[i], a[j])) return false;
+      // Linear on average: a set value may have tens of thousands of items.
+      struct Hash {
+        std::size_t operator()(const json::value* v) const { return json_hash(*v); }
+      };
+      struct Equal {
+        bool operator()(const json::value* a, const json::value* b) const {
+          return json_equal(*a, *b);
+        }
+      };
+      std::unordered_set<const json::value*, Hash, Equal> seen;
+      seen.reserve(value.get_array().size());
+      for (const auto& item : value.get_array())
+        if (!seen.insert(&item).second) return false;
       return true;
     }
     case TopicType::list:
@@ -82,14 +134,7 @@ bool fits_topic_type(TopicType type, const json::value& value) {
 
 bool json_equal(const json::value& a, const json::value& b) {
   if (is_number(a) && is_number(b)) {
-    if (a.is_double() || b.is_double()) {
-      auto as_double = [](const json::value& v) {
-        return v.is_double()  ? v.get_double()
-               : v.is_int64() ? static_cast<double>(v.get_int64())
-                              : static_cast<double>(v.get_uint64());
-      };
-      return as_double(a) == as_double(b);
-    }
+    if (a.is_double() || b.is_double()) return as_double(a) == as_double(b);
     return a == b;  // int64/uint64 compare by value
   }
   if (a.kind() != b.kind()) return false;
