@@ -412,7 +412,14 @@ const Fields<Config>& config_fields() {
               field<ConciergeConfig>("secret", &ConciergeConfig::secret, read_string),
               field<ConciergeConfig>("max_file_bytes", &ConciergeConfig::max_file_bytes, read_size),
           })),
-      section("chatroom", &Config::chatroom, system_fields()),
+      section(
+          "chatroom", &Config::chatroom,
+          system_fields<ChatroomConfig>({
+              field<ChatroomConfig>("request_timeout", &ChatroomConfig::request_timeout,
+                                    read_positive_duration),
+              field<ChatroomConfig>("debug", &ChatroomConfig::debug, read_bool),
+              field<ChatroomConfig>("debug_listen", &ChatroomConfig::debug_listen, read_endpoint),
+          })),
       section("heavenland", &Config::heavenland, system_fields()),
       section(
           "chat_sse", &Config::chat_sse,

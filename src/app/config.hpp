@@ -76,6 +76,13 @@ struct ConciergeConfig : SystemConfig {
   std::size_t max_file_bytes = 16 * 1024 * 1024;  // one uploaded file; larger: 413
 };
 
+// [chatroom]: the system keys, then ChatRoom's own.
+struct ChatroomConfig : SystemConfig {
+  std::chrono::milliseconds request_timeout{30'000};  // a service request without response
+  bool debug = false;  // the debugger listener (also when the environment has DEBUG=true)
+  Endpoint debug_listen{"127.0.0.1", 8800};
+};
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
@@ -83,7 +90,7 @@ struct Config {
   LimitsConfig limits;
   SystemConfig hub;  // Hub (Phoenix Channels); idle_timeout default 45 s
   ConciergeConfig concierge;
-  SystemConfig chatroom;
+  ChatroomConfig chatroom;
   SystemConfig heavenland;
   ChatSseConfig chat_sse;
   SystemConfig mqtt;
