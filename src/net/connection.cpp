@@ -34,6 +34,11 @@ void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
   });
 }
 
+void NetContext::abort_all(std::size_t thread) {
+  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  for (auto* s : all) s->abort("server shutting down");
+}
+
 void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_view reason) {
   // close() may remove the session from the set: iterate over a copy.
   std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());

@@ -52,6 +52,8 @@ class Connection final : public Session,
 
   // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
   void flush();
+  // Ends the connection now, without a close handshake (shutdown past its grace period).
+  void abort(std::string_view why) { teardown(why); }
 
  private:
   void on_message(ws::Opcode op, std::string_view payload) override;
