@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/concierge_chat.hpp"
 #include "app/config.hpp"
 #include "app/server_main.hpp"
 #include "app/users_command.hpp"
@@ -46,7 +47,14 @@ int main(int argc, char** argv) {
   auto* users_list = users->add_subcommand("list", "List the users: name, nickname, created");
   users_list->fallthrough();
   users_list->callback([&] { users_command.action = UsersCommand::Action::list; });
+  std::string chat_url = "ws://localhost:64209/ws";
+  auto* chat = cli.add_subcommand(
+      "concierge-chat",
+      "Run the ERT chat service: a Concierge client serving the service chat_service");
+  chat->add_option("url", chat_url,
+                   "The Concierge's WebSocket URL (default ws://localhost:64209/ws)");
   CLI11_PARSE(cli, argc, argv);
+  if (*chat) return run_concierge_chat(chat_url);
 
   Config cfg;
   try {

@@ -407,8 +407,20 @@ const Fields<Config>& config_fields() {
               field<L>("max_http_body_bytes", &L::max_http_body_bytes, read_size),
           }),
       section("hub", &Config::hub, system_fields()),
-      section("concierge", &Config::concierge, system_fields()),
-      section("chatroom", &Config::chatroom, system_fields()),
+      section(
+          "concierge", &Config::concierge,
+          system_fields<ConciergeConfig>({
+              field<ConciergeConfig>("secret", &ConciergeConfig::secret, read_string),
+              field<ConciergeConfig>("max_file_bytes", &ConciergeConfig::max_file_bytes, read_size),
+          })),
+      section(
+          "chatroom", &Config::chatroom,
+          system_fields<ChatroomConfig>({
+              field<ChatroomConfig>("request_timeout", &ChatroomConfig::request_timeout,
+                                    read_positive_duration),
+              field<ChatroomConfig>("debug", &ChatroomConfig::debug, read_bool),
+              field<ChatroomConfig>("debug_listen", &ChatroomConfig::debug_listen, read_endpoint),
+          })),
       section<HeavenlandConfig>(
           "heavenland", &Config::heavenland,
           system_fields<HeavenlandConfig>({

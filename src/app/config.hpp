@@ -80,14 +80,27 @@ struct ChatSseConfig : SystemConfig {
   std::chrono::milliseconds retry{3'000};       // `retry:` sent first on a stream; 0: none
 };
 
+// [concierge]: the keys of every system, and ERT Concierge's own.
+struct ConciergeConfig : SystemConfig {
+  std::string secret;                             // IDENTIFY must carry it; empty: none
+  std::size_t max_file_bytes = 16 * 1024 * 1024;  // one uploaded file; larger: 413
+};
+
+// [chatroom]: the system keys, then ChatRoom's own.
+struct ChatroomConfig : SystemConfig {
+  std::chrono::milliseconds request_timeout{30'000};  // a service request without response
+  bool debug = false;  // the debugger listener (also when the environment has DEBUG=true)
+  Endpoint debug_listen{"127.0.0.1", 8800};
+};
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
   AuthConfig auth;
   LimitsConfig limits;
   SystemConfig hub;  // Hub (Phoenix Channels); idle_timeout default 45 s
-  SystemConfig concierge;
-  SystemConfig chatroom;
+  ConciergeConfig concierge;
+  ChatroomConfig chatroom;
   HeavenlandConfig heavenland;
   ChatSseConfig chat_sse;
   SystemConfig mqtt;

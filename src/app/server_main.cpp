@@ -80,13 +80,17 @@ int run_server(const Config& cfg) {
     return 1;
   }
 
+  // Declared before the threads so that it outlives them: a connection's handler still pending
+  // in an io_context when the threads are destroyed may call into the broker.
+  std::unique_ptr<core::LocalBroker> broker_owner;
   net::IoThreads threads(cfg.threads);
   core::LocalBrokerOptions broker_options;
   broker_options.ring_size = cfg.storage.ring_size;
   broker_options.retention = cfg.storage.retention;
   // Heavenland's history spans every channel: the broker keeps its last N (Broker::recent).
   if (cfg.heavenland.enabled) broker_options.recent_size = cfg.heavenland.history_limit;
-  core::LocalBroker broker(threads, store.get(), broker_options);
+  broker_owner = std::make_unique<core::LocalBroker>(threads, store.get(), broker_options);
+  core::LocalBroker& broker = *broker_owner;
   broker.restore(store->load(cfg.storage.ring_size));
   spdlog::info("storage: {} channels restored", broker.channel_count());
 

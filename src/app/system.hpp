@@ -45,5 +45,7 @@ const std::vector<std::pair<const char*, SystemInstaller>>& systems();
 void install_hub(SystemContext& ctx);
 void install_heavenland(SystemContext& ctx);
 void install_chat_sse(SystemContext& ctx);
+void install_concierge(SystemContext& ctx);
+void install_chatroom(SystemContext& ctx);
 
 }  // namespace parley::app

@@ -7,6 +7,8 @@ const std::vector<std::pair<const char*, SystemInstaller>>& systems() {
       {"hub", install_hub},
       {"heavenland", install_heavenland},
       {"chat_sse", install_chat_sse},
+      {"concierge", install_concierge},
+      {"chatroom", install_chatroom},
   };
   return all;
 }

@@ -34,6 +34,11 @@ void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
   });
 }
 
+void NetContext::abort_all(std::size_t thread) {
+  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  for (auto* s : all) s->abort("server shutting down");
+}
+
 void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_view reason) {
   // close() may remove the session from the set: iterate over a copy.
   std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
@@ -168,9 +173,17 @@ void Connection::on_message(ws::Opcode op, std::string_view payload) {
 void Connection::on_ping(std::string_view payload) {
   if (!closing_)
     enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::pong, payload)), true);
+  if (handler_ && !closing_) handler_->on_ping(payload);
 }
 
-void Connection::on_pong(std::string_view) {}
+void Connection::on_pong(std::string_view payload) {
+  if (handler_ && !closing_) handler_->on_pong(payload);
+}
+
+void Connection::ping(std::string_view payload) {
+  if (mode_ != Mode::websocket || closing_ || torn_down_) return;
+  enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::ping, payload)), true);
+}
 
 void Connection::on_close(std::uint16_t code, std::string_view reason) {
   peer_closed_ = true;

@@ -48,9 +48,12 @@ class Connection final : public Session,
   std::uint64_t id() const override { return id_; }
   const std::string& peer() const override { return peer_; }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void ping(std::string_view payload = {}) override;
 
   // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
   void flush();
+  // Ends the connection now, without a close handshake (shutdown past its grace period).
+  void abort(std::string_view why) { teardown(why); }
 
  private:
   void on_message(ws::Opcode op, std::string_view payload) override;

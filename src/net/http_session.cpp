@@ -3,6 +3,9 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -73,12 +76,46 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   void read() {
     parser_.emplace();
-    parser_->body_limit(net_.options.max_http_body_bytes);
+    // The header is read first, under the largest limit any route has; the route's own limit
+    // applies once the route is known (on_header).
+    parser_->body_limit(std::max(net_.options.max_http_body_bytes, router_->max_body_bytes()));
     parser_->header_limit(16 * 1024);
     stream_.expires_after(net_.options.http_timeout);
-    http::async_read(
+    http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_read(ec); });
+        [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(const error_code& ec) {
+    if (ec) return on_read(ec);
+    auto& msg = parser_->get();
+    HttpRequest probe;
+    probe.method = std::string(msg.method_string());
+    std::string_view target = msg.target();
+    probe.path = percent_decode(target.substr(0, target.find('?')));
+    Router::Match match = router_->match(probe, beast::websocket::is_upgrade(msg));
+    std::size_t limit =
+        match.max_body_bytes ? match.max_body_bytes : net_.options.max_http_body_bytes;
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      spdlog::warn("http peer={}: request body of {} bytes over {} for {}", peer_, *length, limit,
+                   probe.path);
+      return respond(HttpResponse::text(413, "Payload Too Large\n"), false);
+    }
+    parser_->body_limit(limit);
+    auto read_body = [self = shared_from_this()] {
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       [self](const error_code& ec, std::size_t) { self->on_read(ec); });
+    };
+    if (!parser_->is_done() && beast::iequals(msg[http::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(
+          stream_, asio::buffer(kContinue.data(), kContinue.size()),
+          [self = shared_from_this(), read_body](const error_code& ec, std::size_t) {
+            if (ec) return self->shutdown();
+            read_body();
+          });
+    }
+    read_body();
   }
 
   void on_read(const error_code& ec) {
@@ -90,8 +127,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return shutdown();
     }
     if (ec == http::error::body_limit) {
-      spdlog::warn("http peer={}: request body over {} bytes", peer_,
-                   net_.options.max_http_body_bytes);
+      spdlog::warn("http peer={}: request body over the limit", peer_);
       return respond(HttpResponse::text(413, "Payload Too Large\n"), false);
     }
     if (ec) {
@@ -120,6 +156,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (upgrade && match.ws) return upgrade_to_websocket(req, *match.ws);
     if (match.stream) return start_stream(req, *match.stream);
     bool keep_alive = msg.keep_alive();
+    if (match.async) {
+      // Answered later, possibly from another thread: back to this connection's executor.
+      spdlog::debug("http peer={} {} {} -> (async)", peer_, req.method, req.target);
+      bool head = req.method == "HEAD";
+      auto respond_later = [self = shared_from_this(), keep_alive, head](HttpResponse res) {
+        asio::post(self->stream_.get_executor(),
+                   [self, res = std::move(res), keep_alive, head]() mutable {
+                     self->respond(std::move(res), keep_alive, head);
+                   });
+      };
+      return (*match.async)(std::move(req), std::move(respond_later));
+    }
     HttpResponse res;
     if (match.http) {
       res = (*match.http)(req);
@@ -136,6 +184,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void respond(HttpResponse res, bool keep_alive, bool head = false) {
+    stream_.expires_after(net_.options.http_timeout);
     auto out = std::make_shared<http::response<http::string_body>>();
     out->result(res.status);
     out->version(11);

@@ -49,6 +49,8 @@ class NetContext {
   void remove(std::size_t thread, Connection* s) { sessions_[thread].erase(s); }
   // Closes every session of the calling thread with code (shutdown).
   void close_all(std::size_t thread, std::uint16_t code, std::string_view reason);
+  // Ends every session of the calling thread at once, without a close handshake.
+  void abort_all(std::size_t thread);
   std::size_t count(std::size_t thread) const { return sessions_[thread].size(); }
 
   // Called on the connection's thread: c has frames to write. The thread flushes every dirty

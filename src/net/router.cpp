@@ -150,6 +150,20 @@ void Router::stream(std::string method, std::string pattern, StreamRoute r) {
   routes_.push_back(Route{std::move(method), split_path(pattern), nullptr, nullptr, std::move(r)});
 }
 
+void Router::add_async(std::string method, std::string pattern, AsyncHttpHandler h,
+                       std::size_t max_body_bytes) {
+  Route r{std::move(method), split_path(pattern), nullptr, nullptr, nullptr};
+  r.async = std::move(h);
+  r.max_body_bytes = max_body_bytes;
+  routes_.push_back(std::move(r));
+}
+
+std::size_t Router::max_body_bytes() const {
+  std::size_t max = 0;
+  for (const auto& r : routes_) max = std::max(max, r.max_body_bytes);
+  return max;
+}
+
 bool Router::matches(const Route& r, std::string_view path,
                      std::map<std::string, std::string>& params) {
   auto segs = split_path(path);
@@ -185,10 +199,13 @@ Router::Match Router::match(HttpRequest& req, bool upgrade) const {
       continue;
     }
     req.params = std::move(params);
+    m.max_body_bytes = r.max_body_bytes;
     if (r.ws)
       m.ws = &r.ws;
     else if (r.stream)
       m.stream = &r.stream;
+    else if (r.async)
+      m.async = &r.async;
     else
       m.http = &r.http;
     return m;

@@ -56,6 +56,9 @@ class SessionHandler {
   virtual void on_binary(std::string_view data);
   // The connection is gone (any reason); called once. Leave channels, untrack presence here.
   virtual void on_close() = 0;
+  // A WebSocket ping or pong from the client (net answers pings itself). Default: nothing.
+  virtual void on_ping(std::string_view payload) {}
+  virtual void on_pong(std::string_view payload) {}
 
   Session* session = nullptr;  // set before on_open
 };
@@ -75,6 +78,10 @@ struct StreamAccept {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Answers a request later: call it exactly once, from any thread (e.g. after blocking work done
+// with run_blocking). The connection waits for it.
+using HttpRespond = std::function<void(HttpResponse)>;
+using AsyncHttpHandler = std::function<void(HttpRequest, HttpRespond)>;
 using StreamRoute = std::function<std::variant<StreamAccept, HttpResponse>(const HttpRequest&)>;
 // Answers an upgrade request: accept it (WsAccept) or refuse it with an HTTP response.
 using WsRoute = std::function<std::variant<WsAccept, HttpResponse>(const HttpRequest&)>;
@@ -86,6 +93,12 @@ class Router {
   void add(std::string method, std::string pattern, HttpHandler h);
   void websocket(std::string pattern, WsRoute r);
   void stream(std::string method, std::string pattern, StreamRoute r);
+  // An HTTP route answered through HttpRespond. max_body_bytes > 0 replaces the listener's body
+  // limit ([limits] max_http_body_bytes) for this route: larger bodies answer 413.
+  void add_async(std::string method, std::string pattern, AsyncHttpHandler h,
+                 std::size_t max_body_bytes = 0);
+  // The largest per-route body limit of this router; 0 when no route has one.
+  std::size_t max_body_bytes() const;
 
   struct Match {
     const HttpHandler* http = nullptr;
@@ -93,6 +106,8 @@ class Router {
     const StreamRoute* stream = nullptr;
     bool path_known = false;    // some route has this path (for 405 against 404)
     bool upgrade_only = false;  // a WebSocket route has this path (for 426)
+    const AsyncHttpHandler* async = nullptr;
+    std::size_t max_body_bytes = 0;  // the route's body limit; 0: the listener's
   };
   // Finds the route for the request and fills req.params.
   Match match(HttpRequest& req, bool upgrade) const;
@@ -104,6 +119,8 @@ class Router {
     HttpHandler http;
     WsRoute ws;
     StreamRoute stream;
+    AsyncHttpHandler async;
+    std::size_t max_body_bytes = 0;
   };
   static bool matches(const Route& r, std::string_view path,
                       std::map<std::string, std::string>& params);

@@ -31,6 +31,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  const std::string& name() const { return name_; }
+  std::string address() const {
+    auto ep = acceptor_.local_endpoint();
+    auto a = ep.address();
+    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" +
+           std::to_string(ep.port());
+  }
 
   void accept() {
     std::size_t thread = net_.threads.next();
@@ -95,13 +102,15 @@ std::uint16_t Server::listen(const std::string& address, std::uint16_t port,
   auto l = std::make_shared<Listener>(net_, threads_.context(0),
                                       asio::ip::tcp::endpoint(addr, port), std::move(router), name);
   listeners_.push_back(l);
-  std::uint16_t bound = l->port();
-  spdlog::info("listening on {}:{} ({})", addr.is_v6() ? "[" + host + "]" : host, bound, name);
-  return bound;
+  return l->port();
 }
 
 void Server::start() {
-  for (auto& l : listeners_) l->accept();
+  // Logged once every listener is bound and accepting: tests wait for the first of these lines.
+  for (auto& l : listeners_) {
+    l->accept();
+    spdlog::info("listening on {} ({})", l->address(), l->name());
+  }
 }
 
 void Server::shutdown(std::chrono::milliseconds grace) {
@@ -121,7 +130,18 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     if (open == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  spdlog::warn("shutdown: sessions still open after {} ms", grace.count());
+  // Past the grace period: end the rest now, on their threads, so that their handlers leave
+  // channels while everything they use is still alive.
+  spdlog::warn("shutdown: sessions still open after {} ms; closing them", grace.count());
+  for (std::size_t t = 0; t < threads_.thread_count(); ++t) {
+    std::promise<void> done;
+    threads_.post(t, [this, t, &done] {
+      net_.abort_all(t);
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let aborted operations finish
 }
 
 }  // namespace parley::net

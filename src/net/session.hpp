@@ -28,6 +28,8 @@ class Session {
   virtual const std::string& peer() const = 0;
   // Runs fn on the session's thread after delay, unless the session is gone by then.
   virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  // Sends a WebSocket ping (a stream ignores it). The pong comes to SessionHandler::on_pong.
+  virtual void ping(std::string_view payload = {}) {}
 
   // A complete WebSocket text frame, ready to be sent by any WebSocket session.
   static core::Frame make_text_frame(std::string text);

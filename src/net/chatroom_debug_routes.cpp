@@ -1,0 +1,92 @@
+#include "net/chatroom_debug_routes.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <memory>
+
+#include "net/assets.hpp"
+#include "net/session.hpp"
+
+namespace parley::net {
+
+namespace json = boost::json;
+using dialects::chatroom::DebugFeed;
+
+namespace {
+
+// One debugger page's event stream: subscribed to the feed's channel before the snapshot is
+// sent, so nothing between the two is missed (the page skips what the snapshot already holds).
+class DebugStreamHandler final : public SessionHandler, private core::Subscriber {
+ public:
+  DebugStreamHandler(core::Broker& broker, DebugFeed& feed, std::chrono::milliseconds keep_alive)
+      : broker_(broker), feed_(feed), keep_alive_(keep_alive) {}
+
+  void on_open() override {
+    broker_.subscribe(std::string(DebugFeed::kChannel), session->thread(), this);
+    subscribed_ = true;
+    session->send_text("retry: 1000\n\n" + DebugFeed::render_sse(feed_.snapshot()));
+    arm_keep_alive();
+  }
+  void on_text(std::string_view) override {}
+  void on_close() override {
+    if (!subscribed_) return;
+    subscribed_ = false;
+    broker_.unsubscribe(std::string(DebugFeed::kChannel), session->thread(), this);
+  }
+
+ private:
+  void deliver(const core::Event& ev, core::EncodeCache& cache) override {
+    if (ev.kind != core::Event::Kind::broadcast || ev.broadcast->dialect != DebugFeed::kDialect)
+      return;
+    const json::object* event = ev.broadcast->payload.if_object();
+    if (!event) return;
+    const core::Frame& frame = cache.get(DebugFeed::kFormatSse, [&]() -> core::Frame {
+      return std::make_shared<const std::string>(DebugFeed::render_sse(*event));
+    });
+    session->send_frame(frame);
+  }
+
+  void arm_keep_alive() {
+    session->after(keep_alive_, [this] {
+      session->send_text(": keep-alive\n\n");
+      arm_keep_alive();
+    });
+  }
+
+  core::Broker& broker_;
+  DebugFeed& feed_;
+  std::chrono::milliseconds keep_alive_;
+  bool subscribed_ = false;
+};
+
+HttpResponse no_store(HttpResponse res) {
+  res.headers.emplace_back("Cache-Control", "no-store");
+  return res;
+}
+
+}  // namespace
+
+void add_chatroom_debug_routes(Router& router, core::Broker& broker, DebugFeed& feed,
+                               std::chrono::milliseconds keep_alive) {
+  router.get("/", [](const HttpRequest&) {
+    const auto* page = assets::find("chatroom_debug.html");
+    if (!page) return HttpResponse::text(500, "debugger page missing from this build\n");
+    return no_store(HttpResponse::html(std::string(page->data)));
+  });
+  router.get("/state", [&feed](const HttpRequest&) {
+    return no_store(HttpResponse::json(200, json::serialize(feed.snapshot())));
+  });
+  router.stream(
+      "GET", "/events",
+      [&broker, &feed, keep_alive](const HttpRequest&) -> std::variant<StreamAccept, HttpResponse> {
+        StreamAccept accept;
+        accept.headers = {{"Content-Type", "text/event-stream"},
+                          {"Cache-Control", "no-store"},
+                          {"X-Accel-Buffering", "no"}};
+        accept.make = [&broker, &feed, keep_alive] {
+          return std::make_unique<DebugStreamHandler>(broker, feed, keep_alive);
+        };
+        return accept;
+      });
+}
+
+}  // namespace parley::net

@@ -1,0 +1,63 @@
+// SIGTERM with every kind of connection open, including a client that never reads again (so it
+// never answers the close handshake): the process still exits 0, within a few seconds, and the
+// connections are closed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { startServer } from './lib/server.mjs';
+
+const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
+const WebSocket = require('ws');
+
+function rawJoin(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => {
+      const key = randomBytes(16).toString('base64');
+      sock.write(`GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n`
+        + `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      sock.once('data', () => {
+        const payload = Buffer.from(JSON.stringify(['1', '1', 'room:bye', 'phx_join', { username: 'mute' }]));
+        const mask = randomBytes(4);
+        sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask,
+          Buffer.from(payload.map((b, i) => b ^ mask[i % 4]))]));
+        setTimeout(() => { sock.pause(); resolve(sock); }, 200);
+      });
+    });
+    sock.on('error', reject);
+  });
+}
+
+test('SIGTERM with a mute client, a live client and an SSE stream: exit 0', { timeout: 30_000 }, async () => {
+  const server = await startServer();
+  const mute = await rawJoin(server.port);
+  let muteClosed = false;
+  mute.on('close', () => { muteClosed = true; });
+
+  const live = new WebSocket(`${server.wsUrl}/socket/websocket?vsn=2.0.0`);
+  await new Promise((resolve, reject) => { live.once('open', resolve); live.once('error', reject); });
+  const liveClose = new Promise((resolve) => live.once('close', (code) => resolve(code)));
+
+  const ac = new AbortController();
+  const stream = await fetch(`${server.url}/chat/receive/lobby`, {
+    headers: { Accept: 'text/event-stream' }, signal: ac.signal });
+  assert.equal(stream.status, 200);
+  const streamEnded = (async () => {
+    const reader = stream.body.getReader();
+    try { while (!(await reader.read()).done); } catch { /* aborted */ }
+    return true;
+  })();
+
+  const started = Date.now();
+  const code = await server.stop('SIGTERM');
+  const took = Date.now() - started;
+  assert.equal(code, 0, `exit code 0\n${server.logTail()}`);
+  assert.ok(took < 10_000, `stopped in ${took} ms`);
+  assert.equal(await liveClose, 1001, 'the live client got 1001');
+  assert.equal(await streamEnded, true, 'the SSE stream ended');
+  mute.resume();
+  for (let i = 0; i < 50 && !muteClosed; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(muteClosed, 'the mute client was disconnected');
+  ac.abort();
+});
