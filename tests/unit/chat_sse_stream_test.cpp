@@ -191,6 +191,7 @@ TEST_F(ChatSseStream, MessageCommittedBetweenSubscribeAndHistoryIsSentOnce) {
   dispatcher.drain();
   say("c");
   EXPECT_EQ(events(c.sink.take()), (Events{{1, "a"}, {2, "b"}, {3, "c"}}));
+  clients.clear();  // the stream unsubscribes through `hooked`: before it goes out of scope
 }
 
 TEST_F(ChatSseStream, LongReplayIsSentInPartsAcrossConnections) {
