@@ -69,6 +69,12 @@ def rows(result):
          lambda s: get(s, "fanout", "at_max", "deliveries_per_s")),
         (fo, "sustainable max, messages/s in", "rate", "higher",
          lambda s: get(s, "fanout", "max_rate")),
+        (fo, "loss-free peak (any latency), deliveries/s", "rate", "higher",
+         lambda s: get(s, "fanout", "peak_lossfree", "deliveries_per_s")),
+        (fo, "loss-free peak: p99 ms", "ms", "lower",
+         lambda s: ms(get(s, "fanout", "peak_lossfree", "p99_us"))),
+        (fo, "loss-free peak: deliveries per server CPU-second", "rate", "higher",
+         lambda s: get(s, "fanout", "peak_lossfree", "deliveries_per_cpu_s")),
         (fo, "at max: p50 ms", "ms", "lower", lambda s: ms(get(s, "fanout", "at_max", "p50_us"))),
         (fo, "at max: p99 ms", "ms", "lower", lambda s: ms(get(s, "fanout", "at_max", "p99_us"))),
         (fo, "at max: p99.9 ms", "ms", "lower",
@@ -100,6 +106,10 @@ def rows(result):
     r += [
         (fl, "sustainable max, deliveries/s", "rate", "higher",
          lambda s: get(s, "fanout_large", "at_max", "deliveries_per_s")),
+        (fl, "loss-free peak (any latency), deliveries/s", "rate", "higher",
+         lambda s: get(s, "fanout_large", "peak_lossfree", "deliveries_per_s")),
+        (fl, "loss-free peak: deliveries per server CPU-second", "rate", "higher",
+         lambda s: get(s, "fanout_large", "peak_lossfree", "deliveries_per_cpu_s")),
         (fl, "at max: p99 ms", "ms", "lower",
          lambda s: ms(get(s, "fanout_large", "at_max", "p99_us"))),
         (fl, "at max: server CPU s per run", "f2", "lower",
@@ -191,6 +201,10 @@ def markdown(result):
     peers = [s for s in PEERS if s in result["servers"]]
     m = result["machine"]
     out = []
+    for r in result.get("reruns", []):
+        out.append(f"Re-run {r['at']}: {', '.join(r['scenarios'])} for "
+                   f"{', '.join(r['servers'])}; load average {r['load_before']} before, "
+                   f"{r['load_after']} after.\n")
     out.append(f"Run {result['date']}: {m['nproc']} CPUs ({m['cpu_model']}), kernel "
                f"{m['kernel']}, {m['mem_kib'] // 1024} MiB RAM; load average "
                f"{result['load_before']} before, {result.get('load_after', '?')} after; "
@@ -215,14 +229,15 @@ def markdown(result):
     if ceil:
         out.append("\n**Ceiling** (bench/ceiling: pre-encoded frames written to N loopback "
                    "sockets by one pinned core, no protocol)\n")
-        out.append("| subscribers | frames/s, 1 per write | frames/s, 16 per write | "
-                   "Parley sustainable max | Parley / ceiling |")
-        out.append("|---|---|---|---|---|")
+        batches = sorted({int(k[5:]) for c in ceil.values() for k in c if k.startswith("batch")})
+        out.append("| subscribers | " + " | ".join(f"frames/s, {b} per write" for b in batches)
+                   + " | Parley sustainable max | Parley / best ceiling |")
+        out.append("|---|" + "---|" * (len(batches) + 2))
         for n, c in ceil.items():
             key = "fanout" if int(n) == result["config"]["subs"] else "fanout_large"
             p = get(result["servers"].get("parley"), key, "at_max", "deliveries_per_s")
-            out.append(f"| {int(n):,} | {fmt(c['batch1']['frames_per_s'], 'rate')} | "
-                       f"{fmt(c['batch16']['frames_per_s'], 'rate')} | {fmt(p, 'rate')} | "
+            cells = [fmt(get(c, f"batch{b}", "frames_per_s"), "rate") for b in batches]
+            out.append(f"| {int(n):,} | " + " | ".join(cells) + f" | {fmt(p, 'rate')} | "
                        f"{fmt(p / c['best_frames_per_s'], 'pct') if p else '–'} |")
     micro = result.get("micro")
     if micro:

@@ -184,6 +184,12 @@ def scenario_fanout(cfg, build, server, subs, full):
     out = {"subs": subs, "setup": r.get("setup"), "max_rate": r.get("max_rate"),
            "search": r.get("search"), "error": r.get("error")}
     out["at_max"] = summarize_runs(r.get("at_max", []))
+    peak = r.get("peak_lossfree")
+    if peak and peak.get("server_cpu_s"):
+        # Deliveries per second of server CPU: what one core would carry if the server had it
+        # to itself (a shared machine takes part of it away).
+        peak["deliveries_per_cpu_s"] = peak["delivered"] / peak["server_cpu_s"]
+    out["peak_lossfree"] = peak
     out["fractions"] = {str(f["fraction"]): summarize_runs(f["runs"])
                         for f in r.get("fractions", [])}
     return out
@@ -220,7 +226,7 @@ def scenario_slow(cfg, build, server, rate):
 
 def run_ceiling(cfg, build, conns):
     out = {}
-    for batch in (1, 16):
+    for batch in (1, 16, 64):
         cmd = [os.path.join(build, "bench", "ceiling"), "--conns", str(conns), "--batch",
                str(batch), "--seconds", str(cfg["ceiling_s"]), "--writer-cpu", SERVER_CPU,
                "--reader-cpu", LOADGEN_CPU]
@@ -298,6 +304,8 @@ def main():
     ap.add_argument("--scenarios",
                     default="ceiling,fanout,fanout_large,rooms,idle,storm,slow,micro")
     ap.add_argument("--no-report", action="store_true", help="do not touch BENCHMARKS.md")
+    ap.add_argument("--merge", metavar="JSON",
+                    help="re-run the given scenarios only and replace them in this results file")
     opts = ap.parse_args()
     build = os.path.abspath(opts.build)
     servers = opts.servers.split(",")
@@ -320,6 +328,13 @@ def main():
                     "ceiling_s": 0.5})
 
     date = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
+    previous = None
+    if opts.merge:
+        with open(opts.merge) as f:
+            previous = json.load(f)
+        cfg = previous["config"]
+        cfg["start_rate"] = {int(k): v for k, v in cfg["start_rate"].items()}
+        date = previous["date"]
     os.makedirs(RESULTS, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="parley-bench-")
     started = time.time()
@@ -361,6 +376,18 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     result["load_after"] = loadavg()
     result["elapsed_s"] = round(time.time() - started)
+    if previous is not None:
+        # Keep the earlier run; record what was re-run, when, and under which load.
+        rerun = {"scenarios": scenarios, "servers": servers, "at": datetime.datetime.now()
+                 .strftime("%Y-%m-%d-%H%M"), "load_before": result["load_before"],
+                 "load_after": result["load_after"], "elapsed_s": result["elapsed_s"]}
+        for key in ("ceiling", "micro"):
+            if key in result:
+                previous[key] = result[key]
+        for name, res in result["servers"].items():
+            previous["servers"].setdefault(name, {}).update(res)
+        previous.setdefault("reruns", []).append(rerun)
+        result = previous
     log("done in", result["elapsed_s"], "s; load", result["load_after"])
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

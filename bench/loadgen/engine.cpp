@@ -1,13 +1,17 @@
 #include "engine.hpp"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -26,6 +30,13 @@ int logged_failures = 0;
 
 double us(std::uint64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }
 }  // namespace
+
+std::uint64_t wall_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -192,6 +203,10 @@ void Engine::on_connected(Conn& c, const error_code& ec) {
   error_code ignored;
   c.sock.non_blocking(true, ignored);
   c.sock.set_option(tcp::no_delay(true), ignored);
+  // The kernel stamps what arrives (software receive timestamps): latency is measured to the
+  // arrival at this socket, not to the moment this busy process got to read it.
+  int on = 1;
+  setsockopt(c.sock.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   c.state = Conn::State::handshaking;
   write(c, c.wire.hello());
   flush(c);
@@ -239,12 +254,29 @@ void Engine::on_readable(Conn& c, const error_code& wait_ec) {
   if (wait_ec) return on_dead(c, wait_ec.message());
   static std::vector<char> buffer(kReadBuffer);
   for (int i = 0; i < 8 && !c.paused; ++i) {
-    error_code ec;
-    std::size_t n = c.sock.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec) return on_dead(c, ec == asio::error::eof ? "closed by the server" : ec.message());
-    read_ns_ = now_ns();
-    last_read_ns_ = read_ns_;
+    iovec iov{buffer.data(), buffer.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec)) + 64];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t got = ::recvmsg(c.sock.native_handle(), &msg, 0);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+    if (got < 0) return on_dead(c, std::strerror(errno));
+    if (got == 0) return on_dead(c, "closed by the server");
+    auto n = static_cast<std::size_t>(got);
+    read_ns_ = 0;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+        read_ns_ = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+                   static_cast<std::uint64_t>(ts.tv_nsec);
+      }
+    }
+    if (read_ns_ == 0) read_ns_ = wall_ns();
+    last_read_ns_ = now_ns();
     std::string_view data(buffer.data(), n);
     if (c.in.empty()) {
       std::size_t used = c.wire.feed(data, c);
@@ -315,7 +347,7 @@ void Engine::deliver(Conn& c, std::string_view payload) {
       break;
   }
   ++delivered_;
-  last_delivery_ns_ = read_ns_;
+  last_delivery_ns_ = last_read_ns_;
   latency_.record(read_ns_ > f.sent_ns ? read_ns_ - f.sent_ns : 0);
 }
 
@@ -414,6 +446,7 @@ asio::awaitable<StepResult> Engine::step(std::vector<Publisher>& publishers, dou
   r.server_before = sample_process(options_.server_pid);
   double cpu0 = self_cpu_s();
   std::uint64_t t0 = now_ns();
+  std::uint64_t wall_t0 = wall_ns();
   last_delivery_ns_ = t0;
   std::uint64_t next_sample = t0;
   std::uint64_t k = 0;
@@ -432,8 +465,8 @@ asio::awaitable<StepResult> Engine::step(std::vector<Publisher>& publishers, dou
       // The send time: now, or the scheduled time when the publisher is more than 2 ms late
       // (the server kept its socket from taking our bytes, or this process was busy): a late
       // message is charged its whole delay.
-      auto sched = t0 + static_cast<std::uint64_t>(static_cast<double>(k) * ns_per_msg);
-      auto stamp = now - sched > kLateNs ? sched : now;
+      auto offset = static_cast<std::uint64_t>(static_cast<double>(k) * ns_per_msg);
+      auto stamp = now - (t0 + offset) > kLateNs ? wall_t0 + offset : wall_t0 + (now - t0);
       make_payload(payload.data(), payload.size(), step_id_ & 0xffff, p.id, ++p.seq, stamp);
       if (c.state != Conn::State::ready) continue;
       c.wire.append_publish(c.out, p.room, payload);

@@ -4,9 +4,10 @@
 // that stamps each message with its scheduled send time, and per-step accounting of deliveries,
 // latency, losses, duplicates and reordering.
 //
-// Latency is measured from the send time; when the publisher runs late (more than 2 ms behind
-// its schedule) from the scheduled time instead, so a server that stalls its publisher's socket
-// is charged for the wait (no coordinated omission).
+// Latency runs from the send time to the kernel's receive timestamp of the bytes (SO_TIMESTAMPNS:
+// the arrival at the client socket, not the moment this process read it); when the publisher runs
+// late (more than 2 ms behind its schedule) from the scheduled time instead, so a server that
+// stalls its publisher's socket is charged for the wait (no coordinated omission).
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,7 +25,8 @@ namespace bench {
 
 namespace asio = boost::asio;
 
-std::uint64_t now_ns();
+std::uint64_t now_ns();   // steady clock: scheduling
+std::uint64_t wall_ns();  // realtime clock: send stamps, compared with the kernel's receive stamps
 
 // CPU time and memory of a process, from /proc.
 struct ProcSample {
@@ -144,7 +146,7 @@ class Engine {
   void deliver(Conn& c, std::string_view payload);
 
   Options options_;
-  asio::io_context io_;
+  asio::io_context io_{1};  // one thread: no locking in the scheduler
   asio::ip::tcp::endpoint endpoint_;
   std::vector<std::unique_ptr<Conn>> conns_;
 
@@ -161,7 +163,7 @@ class Engine {
   std::uint64_t delivered_ = 0, duplicated_ = 0, reordered_ = 0, stale_ = 0;
   std::uint64_t disconnected_ = 0;
   Histogram latency_;
-  std::uint64_t read_ns_ = 0;       // time of the current read
+  std::uint64_t read_ns_ = 0;       // arrival of the current read's last bytes (kernel, realtime)
   std::uint64_t last_read_ns_ = 0;  // time of the last read that got bytes
   std::uint64_t last_delivery_ns_ = 0;
   bool stopping_ = false;

@@ -79,7 +79,7 @@ void append_ws_text_frame(std::string& out, std::string_view text);
 
 // The benchmark payload: exactly `size` bytes (>= kPayloadMin), plain ASCII that needs no JSON
 // escaping: "~Q" then step (4 hex), publisher (8 hex), sequence (16 hex), send time (16 hex,
-// nanoseconds of the steady clock), then 'x' padding.
+// nanoseconds of the realtime clock), then 'x' padding.
 inline constexpr std::size_t kPayloadMin = 46;
 void make_payload(char* out, std::size_t size, std::uint32_t step, std::uint32_t publisher,
                   std::uint64_t seq, std::uint64_t sent_ns);
