@@ -231,14 +231,19 @@ def markdown(result):
                    "sockets by one pinned core, no protocol)\n")
         batches = sorted({int(k[5:]) for c in ceil.values() for k in c if k.startswith("batch")})
         out.append("| subscribers | " + " | ".join(f"frames/s, {b} per write" for b in batches)
-                   + " | Parley sustainable max | Parley / best ceiling |")
-        out.append("|---|" + "---|" * (len(batches) + 2))
+                   + " | Parley sustainable max | Parley / best ceiling | Parley loss-free peak"
+                   " | Parley loss-free peak / best ceiling |")
+        out.append("|---|" + "---|" * (len(batches) + 4))
         for n, c in ceil.items():
             key = "fanout" if int(n) == result["config"]["subs"] else "fanout_large"
-            p = get(result["servers"].get("parley"), key, "at_max", "deliveries_per_s")
+            parley = result["servers"].get("parley")
+            p = get(parley, key, "at_max", "deliveries_per_s")
+            peak = get(parley, key, "peak_lossfree", "deliveries_per_s")
+            best = c["best_frames_per_s"]
             cells = [fmt(get(c, f"batch{b}", "frames_per_s"), "rate") for b in batches]
             out.append(f"| {int(n):,} | " + " | ".join(cells) + f" | {fmt(p, 'rate')} | "
-                       f"{fmt(p / c['best_frames_per_s'], 'pct') if p else '–'} |")
+                       f"{fmt(p / best, 'pct') if p else '–'} | {fmt(peak, 'rate')} | "
+                       f"{fmt(peak / best, 'pct') if peak else '–'} |")
     micro = result.get("micro")
     if micro:
         out.append("\n**Micro-benchmarks** (bench/micro, Google Benchmark, pinned to CPU 0)\n")
@@ -282,7 +287,7 @@ def plots(result, base):
         subs = result["config"]["subs"]
         if gnuplot(f"""set terminal pngcairo size 900,560 font ',11'
 set output '{png}'
-set title 'Fan-out to {subs:,} subscribers at 50 % of each server\\'s sustainable max: latency CDF'
+set title "Fan-out to {subs:,} subscribers at 50 % of each server's sustainable max: latency CDF"
 set xlabel 'publish-to-deliver latency (ms, log scale)'
 set ylabel 'percentile'
 set logscale x
@@ -292,22 +297,25 @@ set key bottom right
 plot {', '.join(lines)}
 """):
             made.append(png)
-    # Sustainable deliveries/s against subscribers.
+    # Deliveries/s against subscribers: the loss-free peak (solid) and the sustainable maximum
+    # (dashed, p99 < 50 ms), one colour per server.
     sizes = [result["config"]["subs"], result["config"]["subs_large"]]
     lines = []
-    for s in servers:
-        pts = []
-        for n, key in zip(sizes, ("fanout", "fanout_large")):
-            v = get(result["servers"][s], key, "at_max", "deliveries_per_s")
-            if v:
-                pts.append((n, v))
-        if not pts:
-            continue
-        path = os.path.join(tmp, f"tp-{s}.dat")
-        with open(path, "w") as f:
-            for n, v in sorted(pts):
-                f.write(f"{n} {v / 1e6}\n")
-        lines.append(f"'{path}' using 1:2 with linespoints lw 2 pt 7 title '{HEAD[s]}'")
+    for i, s in enumerate(servers, start=1):
+        for what, style, title in (("peak_lossfree", "lw 2 pt 7", f"{HEAD[s]}, loss-free peak"),
+                                   ("at_max", "lw 1 dt 2 pt 6", f"{HEAD[s]}, sustainable")):
+            pts = []
+            for n, key in zip(sizes, ("fanout", "fanout_large")):
+                v = get(result["servers"][s], key, what, "deliveries_per_s")
+                if v:
+                    pts.append((n, v))
+            if not pts:
+                continue
+            path = os.path.join(tmp, f"tp-{s}-{what}.dat")
+            with open(path, "w") as f:
+                for n, v in sorted(pts):
+                    f.write(f"{n} {v / 1e6}\n")
+            lines.append(f"'{path}' using 1:2 with linespoints {style} lc {i} title '{title}'")
     ceil = result.get("ceiling")
     if ceil:
         path = os.path.join(tmp, "tp-ceiling.dat")
@@ -318,15 +326,15 @@ plot {', '.join(lines)}
                      "title 'ceiling (no protocol)'")
     if lines:
         png = base + "-throughput.png"
-        if gnuplot(f"""set terminal pngcairo size 900,560 font ',11'
+        if gnuplot(f"""set terminal pngcairo size 1000,560 font ',11'
 set output '{png}'
-set title 'Sustainable fan-out (p99 < 50 ms, nothing lost), server on one core'
+set title 'Fan-out, one room, server on one core: deliveries per second against subscribers'
 set xlabel 'subscribers (log scale)'
 set ylabel 'million deliveries per second'
 set logscale x
 set yrange [0:*]
 set grid
-set key outside right
+set key outside right font ',9'
 plot {', '.join(lines)}
 """):
             made.append(png)
@@ -357,11 +365,17 @@ def update_benchmarks_md(path, result, table, pngs, json_rel):
 
 
 if __name__ == "__main__":
+    # report.py RESULTS.json [--update-benchmarks]: rewrites the table and plots of a run (and
+    # the results section of BENCHMARKS.md).
     with open(sys.argv[1]) as f:
         res = json.load(f)
     base = sys.argv[1][:-len(".json")]
     md = markdown(res)
     with open(base + ".md", "w") as f:
         f.write(md)
-    plots(res, base)
+    made = plots(res, base)
+    if "--update-benchmarks" in sys.argv:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        update_benchmarks_md(os.path.join(root, "BENCHMARKS.md"), res, md, made,
+                             os.path.relpath(os.path.abspath(sys.argv[1]), root))
     print(md)
