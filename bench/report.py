@@ -156,16 +156,21 @@ def rows(result):
          lambda s: none_sum(get(s, "storm", "connect", "failed"),
                             get(s, "storm", "reconnect", "failed"))),
     ]
-    sl = f"Slow consumer: {c['slow_subs']:,} subscribers + 1 that never reads, at 50 % of max"
+    sl = (f"Slow consumer: {c['slow_subs']:,} subscribers + 1 that never reads (4 KiB receive "
+          f"buffer), {c['slow_run_s']} s at 50 % of the server's loss-free peak deliveries/s "
+          f"(at most {c.get('slow_max_rate', '?')} msg/s); each figure also without the slow one")
     r += [
-        (sl, "fast subscribers: p99 ms", "ms", "lower",
-         lambda s: ms(get(s, "slow", "summary", "p99_us"))),
-        (sl, "same rate without the slow one: p99 ms", "ms", "lower",
-         lambda s: ms(get(s, "fanout", "fractions", "0.5", "p99_us"))),
-        (sl, "fast subscribers: lost", "int", "lower",
-         lambda s: get(s, "slow", "summary", "lost")),
-        (sl, "server peak RSS MiB", "f1", "lower",
-         lambda s: mib(get(s, "slow", "summary", "server_peak_rss_kib"))),
+        (sl, "messages/s in", "int", None, lambda s: get(s, "slow", "rate")),
+        (sl, "fast subscribers: p99 ms, with the slow one", "ms", "lower",
+         lambda s: ms(get(s, "slow", "with_slow", "summary", "p99_us"))),
+        (sl, "fast subscribers: p99 ms, without it", "ms", "lower",
+         lambda s: ms(get(s, "slow", "baseline", "summary", "p99_us"))),
+        (sl, "fast subscribers: lost, with the slow one", "int", "lower",
+         lambda s: get(s, "slow", "with_slow", "summary", "lost")),
+        (sl, "server RSS max during the run MiB, with the slow one", "f1", "lower",
+         lambda s: mib(get(s, "slow", "with_slow", "summary", "server_rss_max_kib"))),
+        (sl, "server RSS max during the run MiB, without it", "f1", "lower",
+         lambda s: mib(get(s, "slow", "baseline", "summary", "server_rss_max_kib"))),
         (sl, "slow one disconnected by the server", "bool", None,
          lambda s: get(s, "slow", "slow", "closed_by_server")),
     ]

@@ -217,11 +217,32 @@ def scenario_storm(cfg, build, server):
 
 
 def scenario_slow(cfg, build, server, rate):
-    r = loadgen(build, server, ["fanout", "--subs", str(cfg["slow_subs"]), "--slow",
-                                "--warmup-s", "0", "--rates", str(rate),
-                                "--run-s", str(cfg["slow_run_s"]), "--repeats", "1"])
-    return {"rate": rate, "setup": r.get("setup"), "error": r.get("error"),
-            "summary": summarize_runs(r.get("runs", [])), "slow": r.get("slow")}
+    """The same fan-out twice on a fresh server each: without and with one subscriber that never
+    reads; the fast subscribers' latency and the server's memory are compared."""
+    out = {"rate": rate, "subs": cfg["slow_subs"]}
+    for key, extra in (("baseline", []), ("with_slow", ["--slow"])):
+        with Server(server.name, build, server.workdir) as srv:
+            r = loadgen(build, srv, ["fanout", "--subs", str(cfg["slow_subs"]), *extra,
+                                     "--warmup-s", "0.5", "--rates", str(rate),
+                                     "--run-s", str(cfg["slow_run_s"]), "--repeats", "1"])
+        out[key] = {"setup": r.get("setup"), "error": r.get("error"),
+                    "summary": summarize_runs(r.get("runs", [])), "slow": r.get("slow")}
+    out["summary"] = out["with_slow"]["summary"]  # the figures of the run with the slow one
+    out["slow"] = out["with_slow"]["slow"]
+    return out
+
+
+def slow_rate(cfg, fanout):
+    """50 % of the server's own loss-free peak deliveries/s, spread over the scenario's
+    subscribers, capped; 100 msg/s when no peak is known."""
+    peak = get_peak(fanout)
+    if not peak:
+        return 100
+    return max(1, min(cfg["slow_max_rate"], round(0.5 * peak / cfg["slow_subs"])))
+
+
+def get_peak(fanout):
+    return ((fanout or {}).get("peak_lossfree") or {}).get("deliveries_per_s")
 
 
 def run_ceiling(cfg, build, conns):
@@ -319,12 +340,12 @@ def main():
         "step_s": 2, "refine": 3, "warmup_s": 1, "run_s": 2, "repeats": 3,
         "rooms_conns": 10000, "rooms_rate_each": 0.5, "rooms_run_s": 3,
         "idle_conns": min(20000, hard - 500), "storm_conns": 5000,
-        "slow_subs": 1000, "slow_run_s": 6, "ceiling_s": 2,
+        "slow_subs": 100, "slow_run_s": 10, "slow_max_rate": 5000, "ceiling_s": 2,
     }
     if opts.quick:
         cfg.update({"subs": 100, "subs_large": 20, "step_s": 0.5, "refine": 1, "warmup_s": 0.3,
                     "run_s": 0.5, "repeats": 1, "rooms_conns": 200, "rooms_run_s": 0.5,
-                    "idle_conns": 200, "storm_conns": 200, "slow_subs": 50, "slow_run_s": 1,
+                    "idle_conns": 200, "storm_conns": 200, "slow_subs": 20, "slow_run_s": 1,
                     "ceiling_s": 0.5})
 
     date = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
@@ -332,8 +353,13 @@ def main():
     if opts.merge:
         with open(opts.merge) as f:
             previous = json.load(f)
+        for k, v in cfg.items():  # keys added since that run take today's values
+            previous["config"].setdefault(k, v)
         cfg = previous["config"]
         cfg["start_rate"] = {int(k): v for k, v in cfg["start_rate"].items()}
+        if "slow" in scenarios:
+            cfg.update({k: v for k, v in (("slow_subs", 100), ("slow_run_s", 10),
+                                          ("slow_max_rate", 5000))})
         date = previous["date"]
     os.makedirs(RESULTS, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="parley-bench-")
@@ -367,9 +393,10 @@ def main():
                 with Server(name, build, workdir) as srv:
                     res["storm"] = scenario_storm(cfg, build, srv)
             if "slow" in scenarios and large:
-                max_rate = (res.get("fanout") or {}).get("max_rate") or 100
-                with Server(name, build, workdir) as srv:
-                    res["slow"] = scenario_slow(cfg, build, srv, max(1, round(max_rate / 2)))
+                fanout = res.get("fanout") or (previous or {}).get("servers", {}).get(
+                    name, {}).get("fanout")
+                res["slow"] = scenario_slow(cfg, build, Server(name, build, workdir),
+                                            slow_rate(cfg, fanout))
         if "micro" in scenarios:
             result["micro"] = run_micro(build)
     finally:
