@@ -22,6 +22,14 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
+# Benchmarks (BENCHMARKS.md): installs the peers when missing, builds, runs every scenario
+# against Parley and its peers (about 20 minutes on 2 cores), writes bench/results/<date>.* and
+# refreshes BENCHMARKS.md.
+bench: bootstrap $(BUILD)/build.ninja
+	@bench/install-peers
+	cmake --build $(BUILD) -j $(JOBS) --target parley parley_loadgen parley_ceiling parley_micro
+	ulimit -n $$(ulimit -Hn) && bench/run_bench.py --build $(BUILD)
+
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
