@@ -78,8 +78,13 @@ class Server:
         if self.name in ("parley", "parley-2t"):
             data = tempfile.mkdtemp(prefix="data-", dir=self.workdir)
             threads = "1" if self.name == "parley" else "2"
+            # The publisher of a fan-out sends far more than a chat user: no inbound rate limit.
+            conf = os.path.join(self.workdir, "parley-bench.toml")
+            with open(conf, "w") as f:
+                f.write("[limits]\nmax_messages_per_second = 0\n")
             return [os.path.join(self.build, "parley"), "--http", f"127.0.0.1:{port}",
-                    "--data-dir", data, "--threads", threads, "--log-level", "warn"]
+                    "--data-dir", data, "--threads", threads, "--log-level", "warn",
+                    "--config", conf]
         if self.name == "mosquitto":
             conf = os.path.join(self.workdir, f"mosquitto-{port}.conf")
             with open(os.path.join(ROOT, "bench", "peers", "mosquitto.conf")) as f:
