@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "net/session.hpp"
+#include "net/session_sink.hpp"
 
 namespace parley::net {
 
@@ -11,15 +12,14 @@ namespace chatroom = dialects::chatroom;
 namespace {
 
 // Binds a ChatRoom connection to its WebSocket session.
-class ChatroomSessionHandler final : public SessionHandler, private chatroom::Sink {
+class ChatroomSessionHandler final : public SessionHandler {
  public:
   ChatroomSessionHandler(core::SyncHub& hub, chatroom::Envelope envelope,
                          chatroom::ConnectionOptions options)
-      : hub_(hub), envelope_(envelope), options_(options) {}
+      : hub_(hub), envelope_(envelope), options_(options), sink_(session) {}
 
   void on_open() override {
-    chatroom::Sink& sink = *this;
-    connection_ = std::make_shared<chatroom::Connection>(hub_, sink, session->thread(),
+    connection_ = std::make_shared<chatroom::Connection>(hub_, sink_, session->thread(),
                                                          session->peer(), envelope_, options_);
     connection_->open();
   }
@@ -33,16 +33,10 @@ class ChatroomSessionHandler final : public SessionHandler, private chatroom::Si
   }
 
  private:
-  void send_text(std::string text) override { session->send_text(std::move(text)); }
-  core::Frame make_frame(std::string text) override {
-    return Session::make_text_frame(std::move(text));
-  }
-  void send_frame(const core::Frame& frame) override { session->send_frame(frame); }
-  void close(std::uint16_t code, std::string_view reason) override { session->close(code, reason); }
-
   core::SyncHub& hub_;
   chatroom::Envelope envelope_;
   chatroom::ConnectionOptions options_;
+  SessionSink<> sink_;
   std::shared_ptr<chatroom::Connection> connection_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "dialects/concierge/payload.hpp"
 #include "net/session.hpp"
+#include "net/session_sink.hpp"
 
 namespace parley::net {
 
@@ -13,16 +14,25 @@ namespace concierge = dialects::concierge;
 
 namespace {
 
+// The Concierge sink adds pings and timers to the session's.
+class ConciergeSink final : public SessionSink<concierge::Sink> {
+ public:
+  using SessionSink::SessionSink;
+  void ping() override { session_->ping(); }
+  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
+    session_->after(delay, std::move(fn));
+  }
+};
+
 // Binds a Concierge connection to its WebSocket session.
-class ConciergeSessionHandler final : public SessionHandler, private concierge::Sink {
+class ConciergeSessionHandler final : public SessionHandler {
  public:
   ConciergeSessionHandler(std::shared_ptr<ConciergeState> state,
                           std::shared_ptr<const ConciergeOptions> options)
-      : state_(std::move(state)), options_(std::move(options)) {}
+      : state_(std::move(state)), options_(std::move(options)), sink_(session) {}
 
   void on_open() override {
-    concierge::Sink& sink = *this;
-    connection_.emplace(state_->registry, sink, session->id(), session->thread(), session->peer(),
+    connection_.emplace(state_->registry, sink_, session->id(), session->thread(), session->peer(),
                         options_->connection);
     connection_->on_open();
   }
@@ -44,19 +54,9 @@ class ConciergeSessionHandler final : public SessionHandler, private concierge::
   }
 
  private:
-  void send_text(std::string text) override { session->send_text(std::move(text)); }
-  core::Frame make_frame(std::string text) override {
-    return Session::make_text_frame(std::move(text));
-  }
-  void send_frame(const core::Frame& frame) override { session->send_frame(frame); }
-  void close(std::uint16_t code, std::string_view reason) override { session->close(code, reason); }
-  void ping() override { session->ping(); }
-  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
-    session->after(delay, std::move(fn));
-  }
-
   std::shared_ptr<ConciergeState> state_;
   std::shared_ptr<const ConciergeOptions> options_;
+  ConciergeSink sink_;
   std::optional<concierge::Connection> connection_;
 };
 

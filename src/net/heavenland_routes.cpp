@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "net/session.hpp"
+#include "net/session_sink.hpp"
 
 namespace parley::net {
 
@@ -63,20 +64,6 @@ void HeavenlandServices::stop() { timer_->stop(); }
 
 namespace {
 
-// The glue both socket kinds share: the Sink on a Session.
-class HeavenlandSink : public hl::Sink {
- public:
-  explicit HeavenlandSink(Session*& session) : session_(session) {}
-  void send_text(std::string text) override { session_->send_text(std::move(text)); }
-  core::Frame make_frame(std::string text) override {
-    return Session::make_text_frame(std::move(text));
-  }
-  void send_frame(const core::Frame& frame) override { session_->send_frame(frame); }
-
- private:
-  Session*& session_;
-};
-
 class ChatHandler final : public SessionHandler {
  public:
   explicit ChatHandler(std::shared_ptr<HeavenlandServices> services)
@@ -96,7 +83,7 @@ class ChatHandler final : public SessionHandler {
 
  private:
   std::shared_ptr<HeavenlandServices> services_;  // declared first: outlives connection_
-  HeavenlandSink sink_;
+  SessionSink<> sink_;
   std::optional<hl::ChatConnection> connection_;
 };
 
@@ -115,7 +102,7 @@ class MinigameHandler final : public SessionHandler {
 
  private:
   std::shared_ptr<HeavenlandServices> services_;
-  HeavenlandSink sink_;
+  SessionSink<> sink_;
   std::optional<hl::MinigameConnection> connection_;
 };
 

@@ -8,6 +8,7 @@
 
 #include "net/common_routes.hpp"
 #include "net/session.hpp"
+#include "net/session_sink.hpp"
 
 namespace parley::net {
 
@@ -17,14 +18,13 @@ namespace phoenix = dialects::phoenix;
 namespace {
 
 // Binds a Phoenix connection to its WebSocket session.
-class PhoenixSessionHandler final : public SessionHandler, private phoenix::Sink {
+class PhoenixSessionHandler final : public SessionHandler {
  public:
   PhoenixSessionHandler(core::Broker& broker, phoenix::Vsn vsn, phoenix::ConnectionOptions options)
-      : broker_(broker), vsn_(vsn), options_(options) {}
+      : broker_(broker), vsn_(vsn), options_(options), sink_(session) {}
 
   void on_open() override {
-    phoenix::Sink& sink = *this;
-    connection_.emplace(vsn_, broker_, sink, session->id(), session->thread(), options_);
+    connection_.emplace(vsn_, broker_, sink_, session->id(), session->thread(), options_);
   }
   void on_text(std::string_view text) override { connection_->on_text(text); }
   void on_close() override {
@@ -32,16 +32,10 @@ class PhoenixSessionHandler final : public SessionHandler, private phoenix::Sink
   }
 
  private:
-  void send_text(std::string text) override { session->send_text(std::move(text)); }
-  core::Frame make_frame(std::string text) override {
-    return Session::make_text_frame(std::move(text));
-  }
-  void send_frame(const core::Frame& frame) override { session->send_frame(frame); }
-  void close(std::uint16_t code, std::string_view reason) override { session->close(code, reason); }
-
   core::Broker& broker_;
   phoenix::Vsn vsn_;
   phoenix::ConnectionOptions options_;
+  SessionSink<> sink_;
   std::optional<phoenix::Connection> connection_;
 };
 

@@ -26,6 +26,7 @@ class HeavenlandSink final : public hl::Sink {
     sent.push_back(*frame);
     shared.push_back(frame);
   }
+  void close(std::uint16_t code, std::string_view) override { close_code = code; }
   // What was sent, parsed, and forgotten.
   std::vector<boost::json::value> take() {
     std::vector<boost::json::value> out;
@@ -37,6 +38,7 @@ class HeavenlandSink final : public hl::Sink {
   std::vector<std::string> sent;
   std::vector<core::Frame> shared;
   int frames_made = 0;
+  std::uint16_t close_code = 0;
 };
 
 // Holds each login until the test completes it with complete().

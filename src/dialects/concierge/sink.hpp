@@ -7,21 +7,13 @@
 #include <string>
 #include <string_view>
 
-#include "core/subscriber.hpp"
+#include "core/sink.hpp"
 
 namespace parley::dialects::concierge {
 
-class Sink {
+// A Concierge connection also pings its client and keeps time (IDENTIFY within 5 s, silence).
+class Sink : public core::Sink {
  public:
-  virtual ~Sink() = default;
-  // Sends one text message to this connection only.
-  virtual void send_text(std::string text) = 0;
-  // Wraps text into a frame that any connection of the same transport can send as it is.
-  virtual core::Frame make_frame(std::string text) = 0;
-  // Sends a frame made by make_frame (possibly by another connection: shared by a broadcast).
-  virtual void send_frame(const core::Frame& frame) = 0;
-  // Closes the connection with a WebSocket close code; nothing more is sent after it.
-  virtual void close(std::uint16_t code, std::string_view reason) = 0;
   // Sends a WebSocket ping (empty payload).
   virtual void ping() = 0;
   // Runs fn on the connection's thread after delay, unless the connection is gone by then.

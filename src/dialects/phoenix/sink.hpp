@@ -1,25 +1,8 @@
 #pragma once
-// What a Phoenix connection needs from its transport. Implemented by net's WebSocket session,
-// and by a recording fake in the unit tests.
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-#include "core/subscriber.hpp"
+#include "core/sink.hpp"
 
 namespace parley::dialects::phoenix {
 
-class Sink {
- public:
-  virtual ~Sink() = default;
-  // Sends one text message to this connection only.
-  virtual void send_text(std::string text) = 0;
-  // Wraps text into a frame that any connection of the same transport can send as it is.
-  virtual core::Frame make_frame(std::string text) = 0;
-  // Sends a frame made by make_frame (possibly by another connection: shared by a broadcast).
-  virtual void send_frame(const core::Frame& frame) = 0;
-  // Closes the connection with a WebSocket close code; nothing more is sent after it.
-  virtual void close(std::uint16_t code, std::string_view reason) = 0;
-};
+using Sink = core::Sink;  // a phoenix connection needs nothing more from its transport
 
 }  // namespace parley::dialects::phoenix
