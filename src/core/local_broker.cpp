@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <shared_mutex>
+#include <utility>
 
 #include "core/uuid.hpp"
 
@@ -17,6 +19,8 @@ struct LocalBroker::Channel {
   std::uint64_t last_offset = 0;
   std::deque<MessagePtr> ring;
   Presence presence;
+  PresenceDiff pending_diff;               // presence changes not yet delivered
+  bool diff_posted = false;                // a flush of pending_diff is posted
   std::vector<std::uint32_t> subscribers;  // count per I/O thread
 
   std::vector<std::size_t> threads_with_subscribers() const {
@@ -203,6 +207,22 @@ PresenceMap LocalBroker::presence_list(const std::string& name) {
 
 void LocalBroker::send_diff(Channel& ch, std::unique_lock<std::mutex>& lock, PresenceDiff diff) {
   if (diff.empty()) return;
+  merge_diff(ch.pending_diff, std::move(diff));
+  if (ch.diff_posted) return;
+  ch.diff_posted = true;
+  lock.unlock();
+  // Coalesced, as Phoenix's tracker batches its broadcasts: whatever changes before the posted
+  // flush runs goes out as one diff. Idle, that is at once; in a join storm, one diff (one
+  // fan-out) carries many joins instead of one fan-out each.
+  std::size_t home = std::hash<std::string>{}(ch.name) % tables_.size();
+  dispatcher_.post(home, [this, &ch] { flush_diff(ch); });
+}
+
+void LocalBroker::flush_diff(Channel& ch) {
+  std::unique_lock lock(ch.mutex);
+  ch.diff_posted = false;
+  PresenceDiff diff = std::exchange(ch.pending_diff, {});
+  if (diff.empty()) return;  // the changes cancelled out
   auto threads = ch.threads_with_subscribers();
   lock.unlock();
   auto ev = std::make_shared<Event>();

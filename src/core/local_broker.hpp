@@ -66,7 +66,9 @@ class LocalBroker final : public Broker {
   void fan_out(EventPtr ev, const std::vector<std::size_t>& threads);
   void deliver_local(std::size_t thread, const Event& ev);
   void on_committed(Channel& ch, MessagePtr message);
+  // Queues a presence change for the channel's next diff (posted once; see flush_diff).
   void send_diff(Channel& ch, std::unique_lock<std::mutex>& lock, PresenceDiff diff);
+  void flush_diff(Channel& ch);
 
   Dispatcher& dispatcher_;
   MessageStore* store_;

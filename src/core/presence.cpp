@@ -63,6 +63,29 @@ PresenceDiff Presence::update(const std::string& key, std::uint64_t session,
   return diff;
 }
 
+void merge_diff(PresenceDiff& pending, PresenceDiff next) {
+  for (auto& [key, metas] : next.leaves) {
+    for (auto& meta : metas) {
+      auto joined = pending.joins.find(key);
+      if (joined != pending.joins.end()) {
+        auto& j = joined->second;
+        auto same = std::find_if(j.begin(), j.end(),
+                                 [&](const PresenceMeta& m) { return m.ref == meta.ref; });
+        if (same != j.end()) {
+          j.erase(same);
+          if (j.empty()) pending.joins.erase(joined);
+          continue;
+        }
+      }
+      pending.leaves[key].push_back(std::move(meta));
+    }
+  }
+  for (auto& [key, metas] : next.joins) {
+    auto& j = pending.joins[key];
+    j.insert(j.end(), std::make_move_iterator(metas.begin()), std::make_move_iterator(metas.end()));
+  }
+}
+
 PresenceDiff Presence::untrack(std::uint64_t session) {
   PresenceDiff diff;
   for (auto it = map_.begin(); it != map_.end();) {

@@ -42,6 +42,10 @@ class Presence {
   PresenceMap map_;
 };
 
+// Adds the changes of `next` to `pending`, as if both had happened in one diff: a meta that
+// joined in `pending` and leaves in `next` was never seen by anyone, so both cancel out.
+void merge_diff(PresenceDiff& pending, PresenceDiff next);
+
 // A fresh unique presence ref: base64 of 8 random bytes, like Phoenix's phx_ref.
 std::string make_presence_ref();
 

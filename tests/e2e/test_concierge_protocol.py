@@ -263,7 +263,7 @@ class Protocol(ServerCase):
 
 
 class WithSecretAndShortHeartbeat(ServerCase):
-    toml = ('[concierge]\nsecret = "s3cret"\nidle_timeout = "2s"\n'
+    toml = ('[concierge]\nsecret = "s3cret"\nidle_timeout = "3s"\n'
             '[limits]\nmax_channels_per_connection = 2\n')
 
     async def test_secret(self):
@@ -277,19 +277,19 @@ class WithSecretAndShortHeartbeat(ServerCase):
         raw = await asyncio.to_thread(RawWs, self.server.port)
         await asyncio.to_thread(raw.send_text, json.dumps(identify("silent", secret="s3cret")))
         started = asyncio.get_running_loop().time()
-        code, reason, frames = await asyncio.to_thread(raw.read_until_close, 8)
+        code, reason, frames = await asyncio.to_thread(raw.read_until_close, 12)
         elapsed = asyncio.get_running_loop().time() - started
         raw.close()
         self.assertEqual((code, reason), (4009, "Heartbeat failed"))
-        self.assertGreater(elapsed, 1.9)
-        self.assertLess(elapsed, 5.0)
+        self.assertGreater(elapsed, 2.9)
+        self.assertLess(elapsed, 10.0)  # generous: CI machines are busy
         opcodes = [op for op, _ in frames]
         self.assertEqual(opcodes[0], 0x1)  # HELLO
         self.assertGreaterEqual(opcodes.count(0x9), 1)  # pinged before giving up
         left = await live.next("CLIENT_LEFT")
         self.assertEqual(left["client"]["name"], "silent")
         # websockets answers pings: still connected, well past the timeout.
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.5)
         self.assertIsNone(live.closed)
         await live.send({"type": "SELF_FETCH"})
         self.assertEqual((await live.next("SELF_FETCH_RESULT"))["seq"], 0)

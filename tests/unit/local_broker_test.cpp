@@ -249,10 +249,13 @@ TEST(LocalBroker, PresenceChangesAreDeliveredAsDiffs) {
   Recorder r;
   b.subscribe("lobby", 0, &r);
   b.presence_track("lobby", "robin", 7, {{"typing", false}});
+  d.drain();
   EXPECT_TRUE(b.presence_update("lobby", "robin", 7, {{"typing", true}}));
   EXPECT_FALSE(b.presence_update("lobby", "robin", 8, {{"typing", true}}));
   EXPECT_EQ(b.presence_list("lobby").at("robin").size(), 1u);
+  d.drain();
   b.presence_untrack("lobby", 7);
+  d.drain();
   b.presence_untrack("lobby", 7);  // nothing left: no diff
   d.drain();
   ASSERT_EQ(r.events.size(), 3u);
@@ -315,6 +318,64 @@ TEST(LocalBrokerAll, UnsubscribeAllDuringDelivery) {
   d.drain();
   EXPECT_EQ(first.events.size(), 1u);
   EXPECT_EQ(second.events.size(), 0u);
+}
+
+}  // namespace
+}  // namespace parley::core
+
+namespace parley::core {
+namespace {
+
+TEST(LocalBrokerPresence, ChangesBeforeTheFlushGoOutAsOneDiff) {
+  test::QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  for (std::uint64_t s = 1; s <= 50; ++s) b.presence_track("lobby", "u" + std::to_string(s), s, {});
+  EXPECT_EQ(d.posted.size(), 1u) << "one flush posted for fifty joins";
+  d.drain();
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].diff->joins.size(), 50u);
+  EXPECT_TRUE(r.events[0].diff->leaves.empty());
+}
+
+TEST(LocalBrokerPresence, AJoinAndItsLeaveBeforeTheFlushCancelOut) {
+  test::QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  b.presence_track("lobby", "ghost", 1, {});
+  b.presence_track("lobby", "stays", 2, {});
+  b.presence_untrack("lobby", 1);
+  d.drain();
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].diff->joins.count("stays"), 1u);
+  EXPECT_EQ(r.events[0].diff->joins.count("ghost"), 0u);
+  EXPECT_TRUE(r.events[0].diff->leaves.empty()) << "nobody saw ghost join: no leave either";
+  b.presence_track("lobby", "flash", 3, {});
+  b.presence_untrack("lobby", 3);
+  d.drain();
+  EXPECT_EQ(r.events.size(), 1u) << "changes that cancel out send nothing";
+}
+
+TEST(LocalBrokerPresence, UpdatesBeforeTheFlushKeepTheAnnouncedMetaAndTheLatest) {
+  test::QueueDispatcher d;
+  LocalBroker b(d, nullptr, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  b.presence_track("lobby", "robin", 1, {{"typing", false}});
+  d.drain();
+  std::string announced = r.events[0].diff->joins.at("robin")[0].ref;
+  b.presence_update("lobby", "robin", 1, {{"typing", true}});
+  b.presence_update("lobby", "robin", 1, {{"typing", false}});
+  d.drain();
+  ASSERT_EQ(r.events.size(), 2u);
+  const auto& diff = *r.events[1].diff;
+  ASSERT_EQ(diff.leaves.at("robin").size(), 1u);
+  EXPECT_EQ(diff.leaves.at("robin")[0].ref, announced) << "the meta others know leaves";
+  ASSERT_EQ(diff.joins.at("robin").size(), 1u);
+  EXPECT_EQ(diff.joins.at("robin")[0].data.at("typing").as_bool(), false);
+  EXPECT_EQ(diff.joins.at("robin")[0].ref, b.presence_list("lobby").at("robin")[0].ref);
 }
 
 }  // namespace
