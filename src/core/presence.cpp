@@ -43,6 +43,7 @@ PresenceDiff Presence::track(const std::string& key, std::uint64_t session,
                              boost::json::object data) {
   if (find_meta(map_, key, session)) return update(key, session, std::move(data));
   PresenceMeta meta{session, make_presence_ref(), {}, std::move(data)};
+  keys_of_[session].push_back(key);
   PresenceDiff diff;
   diff.joins[key].push_back(meta);
   map_[key].push_back(std::move(meta));
@@ -88,18 +89,23 @@ void merge_diff(PresenceDiff& pending, PresenceDiff next) {
 
 PresenceDiff Presence::untrack(std::uint64_t session) {
   PresenceDiff diff;
-  for (auto it = map_.begin(); it != map_.end();) {
+  auto keys = keys_of_.find(session);
+  if (keys == keys_of_.end()) return diff;
+  for (const std::string& key : keys->second) {
+    auto it = map_.find(key);
+    if (it == map_.end()) continue;
     auto& metas = it->second;
     auto gone = std::stable_partition(metas.begin(), metas.end(),
                                       [&](const PresenceMeta& m) { return m.session != session; });
     if (gone != metas.end()) {
-      auto& leaves = diff.leaves[it->first];
+      auto& leaves = diff.leaves[key];
       leaves.insert(leaves.end(), std::make_move_iterator(gone),
                     std::make_move_iterator(metas.end()));
       metas.erase(gone, metas.end());
     }
-    it = metas.empty() ? map_.erase(it) : std::next(it);
+    if (metas.empty()) map_.erase(it);
   }
+  keys_of_.erase(keys);
   return diff;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace parley::core {
@@ -40,6 +41,8 @@ class Presence {
 
  private:
   PresenceMap map_;
+  // The keys each session is tracked under: untrack() visits those, not the whole room.
+  std::unordered_map<std::uint64_t, std::vector<std::string>> keys_of_;
 };
 
 // Adds the changes of `next` to `pending`, as if both had happened in one diff: a meta that
