@@ -234,8 +234,8 @@ TEST(TopicRebase, HistoryIsBoundedInBytesToo) {
   int n = 0;
   auto ids = [&] { return "0_" + std::to_string(++n); };
   for (const char* text : {"aaaa", "bbbb", "cccc"}) {
-    json::object c{{"type", "insert"}, {"topic_version", t.version}, {"position", 0},
-                   {"insertion", text}};
+    json::object c{
+        {"type", "insert"}, {"topic_version", t.version}, {"position", 0}, {"insertion", text}};
     commit_change(t, std::get<PreparedChange>(prepare_change(t, c, ids, limits)), limits);
   }
   EXPECT_EQ(t.history.size(), 2u);
