@@ -211,7 +211,6 @@ void Connection::send_frame(const core::Frame& frame) {
 void Connection::close(std::uint16_t code, std::string_view reason) {
   if (closing_ || torn_down_) return;
   closing_ = true;
-  close_code_ = code;
   spdlog::info("{} close session={} peer={} code={} reason={}", kind(), id_, peer_, code, reason);
   if (mode_ == Mode::stream) {
     // A stream ends by closing the connection once what is queued is written.

@@ -104,7 +104,6 @@ class Connection final : public Session,
   bool closing_ = false;      // a close frame is queued: nothing more is sent
   bool peer_closed_ = false;  // the peer's close frame arrived
   bool torn_down_ = false;
-  std::uint16_t close_code_ = 0;
 };
 
 }  // namespace parley::net
