@@ -115,6 +115,13 @@ TEST(ConciergeCodec, ClientPayloadErrorsReadLikeSerde) {
   EXPECT_EQ(in_error(R"({"type":"MESSAGE","target":"ALL","data":1})"),
             "invalid type: string \"ALL\", expected internally tagged enum Target");
   EXPECT_EQ(in_error(R"({"type":"SELF_FETCH","type":"SELF_FETCH"})"), "duplicate field `type`");
+  {
+    // Thousands of distinct keys, then one repeated: found, and without a pairwise scan.
+    std::string many = R"({"type":"SELF_FETCH")";
+    for (int i = 0; i < 6000; ++i) many += ",\"k" + std::to_string(i) + "\":0";
+    many += R"(,"k42":1})";
+    EXPECT_EQ(in_error(many), "duplicate field `k42`");
+  }
   EXPECT_EQ(in_error(R"([1,2])"),
             "invalid type: sequence, expected internally tagged enum PayloadIn");
   EXPECT_FALSE(in_error("{\"type\":").empty());  // not JSON

@@ -144,13 +144,10 @@ std::string_view type_name(const PayloadIn& p) {
 
 std::variant<PayloadIn, DecodeError> decode_in(std::string_view text) {
   detail::ParsedObject parsed;
-  std::string error;
-  if (!detail::parse_object(text, parsed, error, "internally tagged enum PayloadIn"))
+  std::string type, error;
+  if (!detail::parse_tagged(text, parsed, type, error, "internally tagged enum PayloadIn"))
     return DecodeError{std::move(error)};
   Fields f(parsed.object);
-  std::string type;
-  f.string("type", type);
-  if (!f.ok()) return DecodeError{f.error};
 
   PayloadIn out;
   if (type == "IDENTIFY") {

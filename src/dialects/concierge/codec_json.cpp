@@ -1,5 +1,7 @@
 #include "dialects/concierge/codec_json.hpp"
 
+#include <unordered_set>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -125,12 +127,13 @@ bool parse_object(std::string_view text, ParsedObject& out, std::string& error,
   }
   out.object = std::move(v.get_object());
   out.raw = raw_members(text);
-  for (std::size_t a = 0; a < out.raw.size(); ++a) {
-    for (std::size_t b = a + 1; b < out.raw.size(); ++b) {
-      if (out.raw[a].first == out.raw[b].first) {
-        error = "duplicate field " + quoted(out.raw[a].first);
-        return false;
-      }
+  // A set, not a pairwise scan: a 64 KiB frame can hold thousands of keys.
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(out.raw.size());
+  for (const auto& [key, value] : out.raw) {
+    if (!seen.insert(key).second) {
+      error = "duplicate field " + quoted(key);
+      return false;
     }
   }
   return true;
@@ -281,32 +284,36 @@ void Fields::optional_service(std::string_view key, std::optional<ServiceInfo>& 
   service(key, *out);
 }
 
-void Fields::services(std::string_view key, std::vector<ServiceInfo>& out) {
+template <class T, class Read>
+void Fields::sequence(std::string_view key, std::vector<T>& out, std::string_view type, Read read) {
   const json::value* v = get(key, true);
   out.clear();
   if (!v) return;
   if (!v->is_array()) return fail("invalid type: " + unexpected(*v) + ", expected a sequence");
   for (const auto& e : v->get_array()) {
     if (!e.is_object())
-      return fail("invalid type: " + unexpected(e) + ", expected struct ServiceInfo");
+      return fail("invalid type: " + unexpected(e) + ", expected struct " + std::string(type));
     Fields inner(e.get_object());
-    service_fields(inner, out.emplace_back());
+    read(inner, out.emplace_back());
     if (!inner.ok()) return fail(inner.error);
   }
 }
 
+void Fields::services(std::string_view key, std::vector<ServiceInfo>& out) {
+  sequence(key, out, "ServiceInfo", [](Fields& f, ServiceInfo& s) { service_fields(f, s); });
+}
+
 void Fields::clients(std::string_view key, std::vector<ClientInfo>& out) {
-  const json::value* v = get(key, true);
-  out.clear();
-  if (!v) return;
-  if (!v->is_array()) return fail("invalid type: " + unexpected(*v) + ", expected a sequence");
-  for (const auto& e : v->get_array()) {
-    if (!e.is_object())
-      return fail("invalid type: " + unexpected(e) + ", expected struct ClientInfo");
-    Fields inner(e.get_object());
-    inner.client_fields(out.emplace_back());
-    if (!inner.ok()) return fail(inner.error);
-  }
+  sequence(key, out, "ClientInfo", [](Fields& f, ClientInfo& c) { f.client_fields(c); });
+}
+
+bool parse_tagged(std::string_view text, ParsedObject& out, std::string& type, std::string& error,
+                  std::string_view expecting) {
+  if (!parse_object(text, out, error, expecting)) return false;
+  Fields f(out.object);
+  f.string("type", type);
+  error = std::move(f.error);
+  return error.empty();
 }
 
 void Fields::target(std::string_view key, Target& out) {

@@ -26,6 +26,10 @@ struct ParsedObject {
 bool parse_object(std::string_view text, ParsedObject& out, std::string& error,
                   std::string_view expecting);
 
+// Parses an internally tagged payload: one object (as parse_object) with a string "type".
+bool parse_tagged(std::string_view text, ParsedObject& out, std::string& type, std::string& error,
+                  std::string_view expecting);
+
 // serde's wording for an unexpected value: "integer `5`", "string \"x\"", "map", "null"...
 std::string unexpected(const boost::json::value& v);
 
@@ -54,6 +58,9 @@ class Fields {
   std::string error;
 
  private:
+  // An array of objects under key, each read by read(Fields&, T&); `type` names T in errors.
+  template <class T, class Read>
+  void sequence(std::string_view key, std::vector<T>& out, std::string_view type, Read read);
   const boost::json::value* get(std::string_view key, bool required);
   void fail(std::string what);
   const boost::json::object& o_;

@@ -168,13 +168,10 @@ std::string encode(const PayloadOut& p) {
 
 std::variant<PayloadOut, DecodeError> decode_out(std::string_view text) {
   detail::ParsedObject parsed;
-  std::string error;
-  if (!detail::parse_object(text, parsed, error, "internally tagged enum PayloadOut"))
+  std::string type, error;
+  if (!detail::parse_tagged(text, parsed, type, error, "internally tagged enum PayloadOut"))
     return DecodeError{std::move(error)};
   Fields f(parsed.object);
-  std::string type;
-  f.string("type", type);
-  if (!f.ok()) return DecodeError{f.error};
 
   PayloadOut p;
   if (parsed.object.contains("seq")) {
