@@ -233,7 +233,6 @@ void Connection::enqueue(core::Frame frame, bool control) {
   }
   queued_bytes_ += frame->size();
   queue_.push_back(std::move(frame));
-  metrics().frames_out.fetch_add(1, std::memory_order_relaxed);
   if (!dirty_ && !waiting_writable_) {
     dirty_ = true;
     net_.mark_dirty(thread_, shared_from_this());
@@ -289,17 +288,21 @@ void Connection::flush() {
 }
 
 void Connection::consume(std::size_t written) {
+  std::uint64_t frames = 0;
   while (written > 0) {
     std::size_t left = queue_.front()->size() - front_offset_;
     if (written < left) {
       front_offset_ += written;
-      return;
+      break;
     }
     written -= left;
     queued_bytes_ -= queue_.front()->size();
     queue_.pop_front();
     front_offset_ = 0;
+    ++frames;
   }
+  // Counted per write, not per frame queued: the counter is shared by every I/O thread.
+  if (frames) metrics().frames_out.fetch_add(frames, std::memory_order_relaxed);
 }
 
 void Connection::on_drained() {

@@ -21,7 +21,7 @@ std::string Metrics::render() const {
   counter("streams_open", "HTTP streams (Server-Sent Events) open now.", streams_open);
   counter("http_requests_total", "HTTP requests served.", http_requests);
   counter("frames_in_total", "WebSocket messages received.", frames_in);
-  counter("frames_out_total", "WebSocket frames queued for sending.", frames_out);
+  counter("frames_out_total", "Frames (WebSocket or stream) written whole to sockets.", frames_out);
   counter("bytes_out_total", "Bytes written to sockets by WebSocket sessions.", bytes_out);
   counter("slow_consumer_disconnects_total", "Sessions closed for falling behind.",
           slow_consumer_disconnects);

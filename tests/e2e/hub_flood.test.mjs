@@ -53,6 +53,7 @@ test('a flooding client is slowed down, loses nothing, and others are served mea
   const flooder = await client('flooder', 'flood');
   const quiet = await client('quiet', 'calm');
   const before = await metric('throttled_total');
+  const framesBefore = await metric('frames_out_total');
   for (let n = 0; n < MESSAGES; n++) {
     flooder.ws.send(JSON.stringify([null, null, 'room:flood', 'shout', { n, name: 'flooder', body: 'spam' }]));
   }
@@ -65,6 +66,8 @@ test('a flooding client is slowed down, loses nothing, and others are served mea
   assert.deepEqual(flooder.shouts.map((p) => p.n), Array.from({ length: MESSAGES }, (_, i) => i),
     'every message arrives, in order');
   assert.ok(await metric('throttled_total') > before, 'the flooder was throttled');
+  const written = (await metric('frames_out_total')) - framesBefore;
+  assert.ok(written >= MESSAGES, `every shout the flooder got was counted as written (${written})`);
   flooder.ws.close();
   quiet.ws.close();
 });
