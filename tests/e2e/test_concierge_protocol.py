@@ -199,7 +199,11 @@ class Protocol(ServerCase):
             await owner.send({"type": "SERVICE_CREATE", "service": name})
             await sub.next("SERVICE_CREATE_RESULT", lambda f, n=name: f["service"]["name"] == n)
         await sub.send({"type": "SERVICE_CREATE", "service": "subs"})
+        # Another connection, maybe another thread: the service must exist before owner asks.
+        await owner.next("SERVICE_CREATE_RESULT", lambda f: f["service"]["name"] == "subs")
         await owner.send({"type": "SELF_SUBSCRIBE", "service": "subs"})
+        # Processed before the abort below: a TCP reset discards what the server has not read.
+        await owner.next("SELF_SUBSCRIBE_RESULT", lambda f: f["service"]["name"] == "subs")
         await sub.send({"type": "SELF_SUBSCRIBE", "service": "subs"})
         await sub.send({"type": "SELF_SUBSCRIBE", "service": "one"})
         await sub.next("SELF_SUBSCRIBE_RESULT", lambda f: f["service"]["name"] == "one")
