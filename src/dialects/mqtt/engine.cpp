@@ -1,0 +1,184 @@
+#include "dialects/mqtt/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <functional>
+
+#include "dialects/mqtt/connection.hpp"
+#include "dialects/mqtt/topic.hpp"
+
+namespace parley::dialects::mqtt {
+
+Engine::Engine(core::Broker& broker, core::Dispatcher& threads, Options options,
+               core::StateStore* store, Authenticator* auth)
+    : broker_(broker),
+      threads_(threads),
+      options_(std::move(options)),
+      store_(store),
+      auth_(auth),
+      retained_(store, options_.max_retained) {
+  for (std::size_t t = 0; t < threads_.thread_count(); ++t)
+    indexes_.push_back(std::make_unique<SubscriptionIndex>(*this, t));
+}
+
+Engine::~Engine() {
+  // The sessions leave their indexes before the indexes go.
+  std::lock_guard lock(mutex_);
+  for (auto& [id, entry] : sessions_) entry.session->discard();
+  sessions_.clear();
+}
+
+bool Engine::denied(std::string_view filter_or_topic) const {
+  for (const std::string& deny : options_.deny_subscribe)
+    if (topic_matches(deny, filter_or_topic)) return true;
+  return false;
+}
+
+void Engine::publish(core::Message m, bool retain) {
+  if (retain)
+    retained_.publish(std::move(m), broker_);
+  else
+    broker_.publish(std::move(m));
+}
+
+Engine::Claim Engine::connect(const std::string& client_id, bool clean, const LinkPtr& link) {
+  Claim claim;
+  LinkPtr kicked;
+  bool kicked_will = false;
+  std::shared_ptr<Session> discarded;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(client_id);
+    bool resume = it != sessions_.end() && !clean && it->second.session->persistent();
+    if (!clean && !resume && persistent_ >= options_.max_sessions) {
+      claim.refused = true;
+      return claim;
+    }
+    if (it != sessions_.end()) {
+      Entry& old = it->second;
+      if (old.link) {
+        kicked = old.link;
+        kicked_will = old.clean || clean;
+      }
+      if (resume) {
+        claim.session = old.session;
+        claim.present = true;
+      } else {
+        discarded = old.session;
+        if (discarded->persistent()) --persistent_;
+      }
+    }
+    if (!claim.session) {
+      claim.session = std::make_shared<Session>(*this, client_id, link->thread, !clean);
+      if (!clean) ++persistent_;
+    }
+    sessions_[client_id] = Entry{claim.session, link, clean};
+  }
+  if (kicked) {
+    threads_.post(kicked->thread, [kicked, kicked_will] {
+      if (kicked->connection) kicked->connection->kick(kicked_will);
+    });
+  }
+  if (discarded) {
+    if (discarded->persistent()) forget(client_id);
+    threads_.post(discarded->home(), [discarded] { discarded->discard(); });
+  }
+  return claim;
+}
+
+void Engine::attach(const std::shared_ptr<Session>& session, const LinkPtr& link) {
+  run_on(session->home(), link->thread, [session, link] { session->attach(link); });
+}
+
+void Engine::disconnect(const std::string& client_id, const LinkPtr& link) {
+  std::shared_ptr<Session> session;
+  bool discard = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(client_id);
+    if (it == sessions_.end() || it->second.link != link) return;  // taken over since
+    session = it->second.session;
+    if (session->persistent()) {
+      it->second.link.reset();
+    } else {
+      discard = true;
+      sessions_.erase(it);
+    }
+  }
+  // Posted even on the session's own thread: this may run inside a fan-out that is iterating
+  // over the session.
+  if (discard)
+    threads_.post(session->home(), [session] { session->discard(); });
+  else
+    threads_.post(session->home(), [session, link] { session->detach(link); });
+}
+
+void Engine::save_subscriptions(const Session& session) {
+  if (store_) store_->put("s/" + session.client_id(), session.subscriptions_record());
+}
+
+void Engine::forget(const std::string& client_id) {
+  if (!store_) return;
+  store_->erase("s/" + client_id);
+  store_->erase("q/" + client_id);
+}
+
+std::size_t Engine::session_count() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+std::size_t Engine::restore(const std::vector<std::pair<std::string, std::string>>& records) {
+  std::size_t read = 0;
+  auto session_for = [&](const std::string& client_id) -> std::shared_ptr<Session> {
+    auto it = sessions_.find(client_id);
+    if (it != sessions_.end()) return it->second.session;
+    std::size_t home = std::hash<std::string>{}(client_id) % threads_.thread_count();
+    auto s = std::make_shared<Session>(*this, client_id, home, /*persistent=*/true);
+    sessions_[client_id] = Entry{s, nullptr, false};
+    ++persistent_;
+    return s;
+  };
+  std::lock_guard lock(mutex_);
+  // Subscriptions first: a state record belongs to a session that has them.
+  for (const auto& [key, value] : records) {
+    if (key.starts_with("r/")) {
+      if (retained_.restore(value))
+        ++read;
+      else
+        spdlog::warn("mqtt: unreadable retained message record '{}'; ignored", key);
+    } else if (key.starts_with("s/")) {
+      auto s = session_for(key.substr(2));
+      if (s->restore_subscriptions(value))
+        ++read;
+      else
+        spdlog::warn("mqtt: unreadable session record '{}'; its subscriptions are lost", key);
+    }
+  }
+  for (const auto& [key, value] : records) {
+    if (!key.starts_with("q/")) continue;
+    // Read once: a later crash must not bring back messages delivered since.
+    if (store_) store_->erase(key);
+    auto it = sessions_.find(key.substr(2));
+    if (it == sessions_.end()) continue;
+    if (it->second.session->restore_state(value))
+      ++read;
+    else
+      spdlog::warn("mqtt: unreadable session state '{}'; its queued messages are lost", key);
+  }
+  return read;
+}
+
+void Engine::save_sessions(std::size_t thread) {
+  std::vector<std::shared_ptr<Session>> mine;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, entry] : sessions_)
+      if (entry.session->persistent() && entry.session->home() == thread)
+        mine.push_back(entry.session);
+  }
+  if (!store_) return;
+  for (const auto& s : mine) store_->put("q/" + s->client_id(), s->state_record());
+}
+
+}  // namespace parley::dialects::mqtt

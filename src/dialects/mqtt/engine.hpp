@@ -1,0 +1,111 @@
+#pragma once
+// What every MQTT connection of the process shares: the options, the broker, the sessions by
+// client id, the retained messages, one SubscriptionIndex per I/O thread, and what is kept
+// across restarts (a StateStore: "s/<client id>" the subscriptions of a persistent session,
+// "q/<client id>" the rest of its state, written at shutdown and read once at start-up,
+// "r/<topic>" a retained message).
+//
+// Sessions by client id (section 3.1.4): a CONNECT takes over the session of its client id. The
+// connection holding it is closed; its will is published when either side asked for a clean
+// session (Mosquitto's rule), else dropped. Clean session 1 discards the old session; 0 resumes
+// a persistent one (session present) or starts one. Registry operations take one mutex; what
+// they decide for a session or a connection is posted to its thread.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/broker.hpp"
+#include "core/state_store.hpp"
+#include "core/subscriber.hpp"
+#include "dialects/mqtt/authenticator.hpp"
+#include "dialects/mqtt/options.hpp"
+#include "dialects/mqtt/retained.hpp"
+#include "dialects/mqtt/session.hpp"
+#include "dialects/mqtt/subscription_index.hpp"
+
+namespace parley::dialects::mqtt {
+
+class Engine {
+ public:
+  // store and auth may be null: nothing kept across restarts; user names accepted unchecked.
+  // All references must outlive the engine.
+  Engine(core::Broker& broker, core::Dispatcher& threads, Options options,
+         core::StateStore* store = nullptr, Authenticator* auth = nullptr);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const Options& options() const { return options_; }
+  core::Broker& broker() { return broker_; }
+  core::Dispatcher& threads() { return threads_; }
+  Authenticator* authenticator() { return auth_; }
+  RetainedStore& retained() { return retained_; }
+  SubscriptionIndex& index(std::size_t thread) { return *indexes_.at(thread); }
+  core::StateStore* store() { return store_; }
+
+  // Start-up, before the I/O threads run: the sessions and retained messages kept by the last
+  // run (key, value records as the StateStore holds them). Returns the number of records read.
+  std::size_t restore(const std::vector<std::pair<std::string, std::string>>& records);
+  // Shutdown: writes the state of the persistent sessions living on `thread`. Call on it.
+  void save_sessions(std::size_t thread);
+
+  struct Claim {
+    std::shared_ptr<Session> session;
+    bool present = false;  // a persistent session was resumed
+    bool refused = false;  // max_sessions: answer 0x03
+  };
+  // A CONNECT for client_id was accepted on link->thread. The session must then be attached
+  // (attach()) once CONNACK is sent.
+  Claim connect(const std::string& client_id, bool clean, const LinkPtr& link);
+  void attach(const std::shared_ptr<Session>& session, const LinkPtr& link);
+  // The connection on link ended (any reason).
+  void disconnect(const std::string& client_id, const LinkPtr& link);
+
+  // Publishes m; retain: it also becomes (or, empty, clears) its topic's retained message.
+  // Thread-safe.
+  void publish(core::Message m, bool retain);
+
+  // True when [mqtt] deny_subscribe refuses this filter (or withholds this topic).
+  bool denied(std::string_view filter_or_topic) const;
+
+  // Persistent sessions: their subscriptions changed / they ended.
+  void save_subscriptions(const Session& session);
+  void forget(const std::string& client_id);
+
+  // Runs fn on thread: at once when `from` is that thread, else posted.
+  template <class Fn>
+  void run_on(std::size_t thread, std::size_t from, Fn&& fn) {
+    if (thread == from)
+      fn();
+    else
+      threads_.post(thread, std::forward<Fn>(fn));
+  }
+
+  std::size_t session_count() const;
+
+ private:
+  struct Entry {
+    std::shared_ptr<Session> session;
+    LinkPtr link;       // the connection holding it, or null
+    bool clean = true;  // that connection asked for a clean session
+  };
+
+  core::Broker& broker_;
+  core::Dispatcher& threads_;
+  const Options options_;
+  core::StateStore* store_;
+  Authenticator* auth_;
+  RetainedStore retained_;
+  std::vector<std::unique_ptr<SubscriptionIndex>> indexes_;  // one per I/O thread
+  mutable std::mutex mutex_;                                 // guards sessions_, persistent_
+  std::unordered_map<std::string, Entry> sessions_;
+  std::size_t persistent_ = 0;
+};
+
+}  // namespace parley::dialects::mqtt

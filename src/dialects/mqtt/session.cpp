@@ -1,0 +1,389 @@
+#include "dialects/mqtt/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "dialects/mqtt/connection.hpp"
+#include "dialects/mqtt/engine.hpp"
+#include "dialects/mqtt/message.hpp"
+#include "dialects/mqtt/packet.hpp"
+#include "dialects/mqtt/topic.hpp"
+
+namespace parley::dialects::mqtt {
+
+namespace json = boost::json;
+
+namespace {
+constexpr std::size_t kMaxRetainedMarks = 1024;
+}
+
+Session::Session(Engine& engine, std::string client_id, std::size_t home, bool persistent)
+    : engine_(engine), client_id_(std::move(client_id)), home_(home), persistent_(persistent) {}
+
+void Session::send(const LinkPtr& to, std::string bytes) {
+  if (!to) return;
+  if (to->thread == home_) {
+    if (to->connection) to->connection->send_packet(std::move(bytes));
+    return;
+  }
+  engine_.threads().post(to->thread, [to, bytes = std::move(bytes)]() mutable {
+    if (to->connection) to->connection->send_packet(std::move(bytes));
+  });
+}
+
+void Session::send_publish(const Outgoing& o, core::EncodeCache* cache, bool dup) {
+  if (!link_) return;
+  Publish p;
+  p.topic = o.topic;
+  p.qos = o.qos;
+  p.retain = o.retain;
+  p.dup = dup;
+  p.packet_id = o.packet_id;
+  if (link_->thread == home_) {
+    if (link_->connection) link_->connection->send_publish(*o.message, p, cache);
+    return;
+  }
+  // Another thread: the packet is rendered here, for this client alone.
+  std::string payload = payload_of(*o.message);
+  p.payload = payload;
+  send(link_, encode_publish(p));
+}
+
+void Session::attach(LinkPtr link) {
+  if (discarded_) return;
+  link_ = std::move(link);
+  // Section 4.4: unacknowledged PUBLISH packets again with DUP, PUBREL for those received.
+  for (const Outgoing& o : inflight_) {
+    if (o.released)
+      send(link_, encode_ack(PacketType::pubrel, o.packet_id));
+    else
+      send_publish(o, nullptr, /*dup=*/true);
+  }
+  pump();
+}
+
+void Session::detach(const LinkPtr& link) {
+  if (link_ == link) link_.reset();
+}
+
+void Session::discard() {
+  if (discarded_) return;
+  discarded_ = true;
+  SubscriptionIndex& index = engine_.index(home_);
+  for (const auto& [filter, qos] : subscriptions_) index.remove(this, filter);
+  subscriptions_.clear();
+  inflight_.clear();
+  queue_.clear();
+  queued_bytes_ = 0;
+  awaiting_pubrel_.clear();
+  retained_sent_.clear();
+  link_.reset();
+}
+
+std::uint16_t Session::next_packet_id() {
+  // At most max_inflight (< 65535) identifiers are taken: a free one is always found.
+  for (;;) {
+    last_packet_id_ =
+        static_cast<std::uint16_t>(last_packet_id_ == 0xFFFF ? 1 : last_packet_id_ + 1);
+    if (!find_inflight(last_packet_id_)) return last_packet_id_;
+  }
+}
+
+Session::Outgoing* Session::find_inflight(std::uint16_t packet_id) {
+  for (Outgoing& o : inflight_)
+    if (o.packet_id == packet_id) return &o;
+  return nullptr;
+}
+
+void Session::erase_inflight(std::uint16_t packet_id) {
+  auto it = std::find_if(inflight_.begin(), inflight_.end(),
+                         [&](const Outgoing& o) { return o.packet_id == packet_id; });
+  if (it != inflight_.end()) inflight_.erase(it);
+}
+
+void Session::start(Outgoing o, core::EncodeCache* cache) {
+  o.packet_id = next_packet_id();
+  inflight_.push_back(std::move(o));
+  send_publish(inflight_.back(), cache, /*dup=*/false);
+}
+
+void Session::enqueue(Outgoing o) {
+  const auto& options = engine_.options();
+  std::size_t bytes = approx_bytes(*o.message) + o.topic.size();
+  if (queue_.size() >= options.max_queued_messages ||
+      queued_bytes_ + bytes > options.max_queued_bytes) {
+    if (dropped_++ == 0 || dropped_ % 1000 == 0)
+      spdlog::warn("mqtt: client {}: queue full ({} messages, {} bytes); {} dropped so far",
+                   client_id_, queue_.size(), queued_bytes_, dropped_);
+    return;
+  }
+  queued_bytes_ += bytes;
+  queue_.push_back(std::move(o));
+}
+
+void Session::pump() {
+  while (link_ && !queue_.empty() && inflight_.size() < engine_.options().max_inflight) {
+    Outgoing o = std::move(queue_.front());
+    queue_.pop_front();
+    queued_bytes_ -= std::min(queued_bytes_, approx_bytes(*o.message) + o.topic.size());
+    start(std::move(o), nullptr);
+  }
+}
+
+void Session::deliver(const core::MessagePtr& m, const std::string& topic, std::uint8_t sub_qos,
+                      core::EncodeCache* cache) {
+  if (discarded_) return;
+  if (!retained_sent_.empty()) {
+    if (auto it = retained_sent_.find(topic); it != retained_sent_.end()) {
+      bool same = it->second != 0 && it->second == retain_seq_of(*m);
+      retained_sent_.erase(it);
+      if (same) return;  // already sent as the topic's retained message
+    }
+  }
+  Outgoing o{m, topic, std::min(qos_of(*m), sub_qos)};
+  if (o.qos == 0) {
+    if (link_) send_publish(o, cache, /*dup=*/false);
+    return;
+  }
+  if (!link_ || !queue_.empty() || inflight_.size() >= engine_.options().max_inflight)
+    return enqueue(std::move(o));
+  start(std::move(o), cache);
+}
+
+void Session::retained_for(const std::string& filter, std::uint8_t qos) {
+  for (const core::MessagePtr& m : engine_.retained().match(filter)) {
+    std::string topic = topic_of(*m);
+    if (engine_.denied(topic)) continue;
+    if (retained_sent_.size() >= kMaxRetainedMarks) retained_sent_.clear();
+    retained_sent_[topic] = retain_seq_of(*m);
+    // Section 3.3.1.3: sent with RETAIN set, as the result of a new subscription.
+    Outgoing o{m, topic, std::min(qos_of(*m), qos), /*retain=*/true};
+    if (o.qos == 0) {
+      if (link_) send_publish(o, nullptr, /*dup=*/false);
+    } else if (!link_ || !queue_.empty() || inflight_.size() >= engine_.options().max_inflight) {
+      enqueue(std::move(o));
+    } else {
+      start(std::move(o), nullptr);
+    }
+  }
+}
+
+void Session::on_publish(const LinkPtr& from, core::Message m, std::uint8_t qos, bool retain,
+                         std::uint16_t packet_id) {
+  switch (qos) {
+    case 0:
+      engine_.publish(std::move(m), retain);
+      return;
+    case 1:
+      engine_.publish(std::move(m), retain);
+      send(from, encode_ack(PacketType::puback, packet_id));
+      return;
+    default:
+      // A PUBLISH sent again before PUBREL is acknowledged again, not published again.
+      if (awaiting_pubrel_.insert(packet_id).second) engine_.publish(std::move(m), retain);
+      send(from, encode_ack(PacketType::pubrec, packet_id));
+      return;
+  }
+}
+
+void Session::on_pubrel(const LinkPtr& from, std::uint16_t packet_id) {
+  awaiting_pubrel_.erase(packet_id);
+  send(from, encode_ack(PacketType::pubcomp, packet_id));  // even for an unknown identifier
+}
+
+void Session::on_puback(std::uint16_t packet_id) {
+  Outgoing* o = find_inflight(packet_id);
+  if (!o || o->qos != 1) return;
+  erase_inflight(packet_id);
+  pump();
+}
+
+void Session::on_pubrec(const LinkPtr& from, std::uint16_t packet_id) {
+  Outgoing* o = find_inflight(packet_id);
+  if (o && o->qos == 2) {
+    o->released = true;
+    o->message.reset();  // only the identifier is needed from now on
+  }
+  send(from, encode_ack(PacketType::pubrel, packet_id));
+}
+
+void Session::on_pubcomp(std::uint16_t packet_id) {
+  Outgoing* o = find_inflight(packet_id);
+  if (!o || o->qos != 2) return;
+  erase_inflight(packet_id);
+  pump();
+}
+
+void Session::on_subscribe(const LinkPtr& from, std::uint16_t packet_id,
+                           std::vector<std::pair<std::string, std::uint8_t>> filters) {
+  if (discarded_) return;
+  std::vector<std::uint8_t> codes;
+  std::vector<std::pair<std::string, std::uint8_t>> granted;
+  SubscriptionIndex& index = engine_.index(home_);
+  for (auto& [filter, qos] : filters) {
+    bool known = subscriptions_.count(filter) > 0;
+    if (engine_.denied(filter) ||
+        (!known && subscriptions_.size() >= engine_.options().max_subscriptions)) {
+      codes.push_back(kSubackFailure);
+      continue;
+    }
+    subscriptions_[filter] = qos;
+    index.add(this, filter, qos);
+    codes.push_back(qos);
+    granted.emplace_back(std::move(filter), qos);
+  }
+  send(from, encode_suback(packet_id, codes));
+  if (persistent_ && !granted.empty()) engine_.save_subscriptions(*this);
+  // Section 3.8.4: the retained messages of each filter, a filter given again included.
+  for (const auto& [filter, qos] : granted) retained_for(filter, qos);
+}
+
+void Session::on_unsubscribe(const LinkPtr& from, std::uint16_t packet_id,
+                             std::vector<std::string> filters) {
+  if (discarded_) return;
+  bool changed = false;
+  SubscriptionIndex& index = engine_.index(home_);
+  for (const std::string& filter : filters) {
+    if (subscriptions_.erase(filter) == 0) continue;
+    index.remove(this, filter);
+    changed = true;
+  }
+  send(from, encode_ack(PacketType::unsuback, packet_id));
+  if (persistent_ && changed) engine_.save_subscriptions(*this);
+}
+
+std::string Session::subscriptions_record() const {
+  json::array subs;
+  for (const auto& [filter, qos] : subscriptions_) subs.push_back(json::array{filter, qos});
+  return json::serialize(json::object{{"subscriptions", std::move(subs)}});
+}
+
+std::string Session::state_record() const {
+  auto outgoing = [](const Outgoing& o) {
+    json::object out{{"topic", o.topic},
+                     {"qos", o.qos},
+                     {"retain", o.retain},
+                     {"packet_id", o.packet_id},
+                     {"released", o.released}};
+    if (o.message) out["message"] = message_to_json(*o.message);
+    return out;
+  };
+  json::array inflight, queue, pubrel;
+  for (const Outgoing& o : inflight_) inflight.push_back(outgoing(o));
+  for (const Outgoing& o : queue_) queue.push_back(outgoing(o));
+  for (std::uint16_t id : awaiting_pubrel_) pubrel.push_back(id);
+  return json::serialize(json::object{{"last_packet_id", last_packet_id_},
+                                      {"inflight", std::move(inflight)},
+                                      {"queue", std::move(queue)},
+                                      {"awaiting_pubrel", std::move(pubrel)}});
+}
+
+namespace {
+
+std::optional<json::object> parse_object(std::string_view record) {
+  boost::system::error_code ec;
+  json::value v = json::parse(record, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
+std::optional<std::int64_t> int_of(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_number()) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = it->value().to_number<std::int64_t>(ec);
+  if (ec) return std::nullopt;
+  return v;
+}
+
+bool bool_of(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_bool() && it->value().get_bool();
+}
+
+}  // namespace
+
+bool Session::restore_subscriptions(std::string_view record) {
+  auto o = parse_object(record);
+  if (!o) return false;
+  auto it = o->find("subscriptions");
+  if (it == o->end() || !it->value().is_array()) return false;
+  SubscriptionIndex& index = engine_.index(home_);
+  for (const json::value& v : it->value().get_array()) {
+    if (!v.is_array() || v.get_array().size() != 2 || !v.get_array()[0].is_string() ||
+        !v.get_array()[1].is_number())
+      return false;
+    std::string filter(v.get_array()[0].get_string());
+    boost::system::error_code ec;
+    auto qos = v.get_array()[1].to_number<std::int64_t>(ec);
+    if (ec || qos < 0 || qos > 2 || !valid_topic_filter(filter)) return false;
+    subscriptions_[filter] = static_cast<std::uint8_t>(qos);
+    index.add(this, filter, static_cast<std::uint8_t>(qos));
+  }
+  return true;
+}
+
+bool Session::restore_state(std::string_view record) {
+  auto o = parse_object(record);
+  if (!o) return false;
+  auto outgoing = [](const json::value& v) -> std::optional<Outgoing> {
+    if (!v.is_object()) return std::nullopt;
+    const json::object& e = v.get_object();
+    Outgoing out;
+    auto topic = e.find("topic");
+    auto qos = int_of(e, "qos");
+    auto id = int_of(e, "packet_id");
+    if (topic == e.end() || !topic->value().is_string() || !qos || *qos < 0 || *qos > 2 || !id ||
+        *id < 0 || *id > 0xFFFF)
+      return std::nullopt;
+    out.topic = std::string(topic->value().get_string());
+    out.qos = static_cast<std::uint8_t>(*qos);
+    out.packet_id = static_cast<std::uint16_t>(*id);
+    out.retain = bool_of(e, "retain");
+    out.released = bool_of(e, "released");
+    if (auto m = e.find("message"); m != e.end() && m->value().is_object()) {
+      auto message = message_from_json(m->value().get_object());
+      if (!message) return std::nullopt;
+      out.message = std::make_shared<const core::Message>(std::move(*message));
+    } else if (!out.released) {
+      return std::nullopt;  // only a released QoS 2 exchange needs no message
+    }
+    return out;
+  };
+  auto read_list = [&](std::string_view key, std::deque<Outgoing>& into, bool inflight) {
+    auto it = o->find(key);
+    if (it == o->end() || !it->value().is_array()) return false;
+    for (const json::value& v : it->value().get_array()) {
+      auto e = outgoing(v);
+      if (!e || (!inflight && (e->released || !e->message))) return false;
+      into.push_back(std::move(*e));
+    }
+    return true;
+  };
+  std::deque<Outgoing> inflight, queue;
+  if (!read_list("inflight", inflight, true) || !read_list("queue", queue, false)) return false;
+  auto last = int_of(*o, "last_packet_id");
+  if (!last || *last < 0 || *last > 0xFFFF) return false;
+  std::set<std::uint16_t> pubrel;
+  if (auto it = o->find("awaiting_pubrel"); it != o->end() && it->value().is_array()) {
+    for (const json::value& v : it->value().get_array()) {
+      if (!v.is_number()) return false;
+      boost::system::error_code ec;
+      auto id = v.to_number<std::int64_t>(ec);
+      if (ec || id <= 0 || id > 0xFFFF) return false;
+      pubrel.insert(static_cast<std::uint16_t>(id));
+    }
+  }
+  inflight_ = std::move(inflight);
+  queue_ = std::move(queue);
+  queued_bytes_ = 0;
+  for (const Outgoing& q : queue_) queued_bytes_ += approx_bytes(*q.message) + q.topic.size();
+  awaiting_pubrel_ = std::move(pubrel);
+  last_packet_id_ = static_cast<std::uint16_t>(*last);
+  return true;
+}
+
+}  // namespace parley::dialects::mqtt
