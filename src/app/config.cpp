@@ -23,6 +23,8 @@
 
 #include <toml++/toml.h>
 
+#include "dialects/mqtt/topic.hpp"
+
 namespace parley::app {
 namespace {
 
@@ -244,6 +246,37 @@ std::chrono::seconds read_age(const toml::node& node, const std::string& key) {
   return std::chrono::duration_cast<std::chrono::seconds>(value);
 }
 
+// An endpoint, or "" for none.
+std::optional<Endpoint> read_optional_endpoint(const toml::node& node, const std::string& key) {
+  if (auto* value = node.as_string(); value && value->get().empty()) return std::nullopt;
+  return read_endpoint(node, key);
+}
+
+// An integer from 1 to max.
+auto read_between(std::int64_t max) {
+  return [max](const toml::node& node, const std::string& key) -> std::size_t {
+    auto* value = node.as_integer();
+    if (!value || value->get() < 1 || value->get() > max)
+      fail(key, "expected an integer from 1 to " + std::to_string(max) + ", got " + describe(node));
+    return static_cast<std::size_t>(value->get());
+  };
+}
+
+// An array of MQTT topic filters.
+std::vector<std::string> read_topic_filters(const toml::node& node, const std::string& key) {
+  auto* array = node.as_array();
+  if (!array) fail(key, "expected an array of topic filters, got " + describe(node));
+  std::vector<std::string> out;
+  for (const toml::node& item : *array) {
+    auto* value = item.as_string();
+    if (!value) fail(key, "expected an array of topic filters, got " + describe(item) + " in it");
+    if (!dialects::mqtt::valid_topic_filter(value->get()))
+      fail(key, "not a valid MQTT topic filter: " + quote(value->get()));
+    out.push_back(value->get());
+  }
+  return out;
+}
+
 // As many as --threads accepts; 0: one per core.
 unsigned read_threads(const toml::node& node, const std::string& key) {
   constexpr std::int64_t kMax = 1024;
@@ -444,7 +477,27 @@ const Fields<Config>& config_fields() {
               field<ChatSseConfig>("keepalive", &ChatSseConfig::keepalive, read_duration),
               field<ChatSseConfig>("retry", &ChatSseConfig::retry, read_duration),
           })),
-      section("mqtt", &Config::mqtt, system_fields()),
+      section<MqttConfig>(
+          "mqtt", &Config::mqtt,
+          {
+              // Not system_fields(): `listen` is set by default and "" turns it off.
+              field<MqttConfig>("enabled", &MqttConfig::enabled, read_bool),
+              field<MqttConfig>("listen", &MqttConfig::listen, read_optional_endpoint),
+              field<MqttConfig>("idle_timeout", &MqttConfig::idle_timeout, read_duration),
+              field<MqttConfig>("allow_anonymous", &MqttConfig::allow_anonymous, read_bool),
+              field<MqttConfig>("allow_zero_length_client_id",
+                                &MqttConfig::allow_zero_length_client_id, read_bool),
+              field<MqttConfig>("deny_subscribe", &MqttConfig::deny_subscribe, read_topic_filters),
+              field<MqttConfig>("max_packet_bytes", &MqttConfig::max_packet_bytes, read_size),
+              field<MqttConfig>("max_inflight", &MqttConfig::max_inflight, read_between(65535)),
+              field<MqttConfig>("max_queued_messages", &MqttConfig::max_queued_messages,
+                                read_positive),
+              field<MqttConfig>("max_queued_bytes", &MqttConfig::max_queued_bytes, read_size),
+              field<MqttConfig>("max_subscriptions", &MqttConfig::max_subscriptions, read_positive),
+              field<MqttConfig>("max_sessions", &MqttConfig::max_sessions, read_positive),
+              field<MqttConfig>("max_retained", &MqttConfig::max_retained, read_positive),
+              field<MqttConfig>("connect_timeout", &MqttConfig::connect_timeout, read_duration),
+          }),
   };
   return kFields;
 }

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/message_store.hpp"
 
@@ -93,6 +94,23 @@ struct ChatroomConfig : SystemConfig {
   Endpoint debug_listen{"127.0.0.1", 8800};
 };
 
+// [mqtt]: the broker. `listen` is its TCP listener (on by default, unlike the other systems'
+// own listeners; unset: none); MQTT over WebSocket is /mqtt on the shared listener.
+struct MqttConfig : SystemConfig {
+  MqttConfig() { listen = Endpoint{"127.0.0.1", 1883}; }
+  bool allow_anonymous = true;              // CONNECT without a user name accepted
+  bool allow_zero_length_client_id = true;  // with clean session 1: an id is assigned
+  std::vector<std::string> deny_subscribe;  // topic filters refused (SUBACK 0x80)
+  std::size_t max_packet_bytes = 1024 * 1024;
+  std::size_t max_inflight = 20;           // unacknowledged QoS 1/2 per session, 1-65535
+  std::size_t max_queued_messages = 1000;  // per session
+  std::size_t max_queued_bytes = 4 * 1024 * 1024;
+  std::size_t max_subscriptions = 100;                // topic filters per session
+  std::size_t max_sessions = 10'000;                  // persistent sessions kept
+  std::size_t max_retained = 10'000;                  // retained messages kept
+  std::chrono::milliseconds connect_timeout{10'000};  // CONNECT must come within it; 0: none
+};
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
@@ -103,7 +121,7 @@ struct Config {
   ChatroomConfig chatroom;
   HeavenlandConfig heavenland;
   ChatSseConfig chat_sse;
-  SystemConfig mqtt;
+  MqttConfig mqtt;
   unsigned threads = 0;  // I/O threads; 0: the number of cores
   std::string log_level = "info";
 };
