@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/overloaded.hpp"
 #include "dialects/concierge/codec.hpp"
 #include "dialects/concierge/codec_json.hpp"
 #include "dialects/concierge/codec_table.hpp"
@@ -14,13 +15,6 @@ using detail::Fields;
 using detail::ParsedObject;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 constexpr std::string_view kVariantsIn =
     "`IDENTIFY`, `MESSAGE`, `SELF_SUBSCRIBE`, `SELF_UNSUBSCRIBE`, `SELF_FETCH`, `SELF_SET_SEQ`, "
@@ -207,7 +201,7 @@ std::string encode(const PayloadIn& payload) {
   using detail::envelope;
   std::string_view type = type_name(payload);
   return std::visit(
-      overloaded{
+      core::overloaded{
           [&](const in::Identify& p) {
             json::array tags;
             for (const auto& t : p.tags) tags.emplace_back(t);

@@ -1,6 +1,7 @@
 // Server payloads, both ways.
 #include <boost/json/serialize.hpp>
 
+#include "core/overloaded.hpp"
 #include "dialects/concierge/codec.hpp"
 #include "dialects/concierge/codec_json.hpp"
 #include "dialects/concierge/codec_table.hpp"
@@ -15,13 +16,6 @@ using detail::ParsedObject;
 using detail::service_json;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 json::array services_json(const std::vector<ServiceInfo>& v) {
   json::array a;
@@ -173,7 +167,7 @@ std::string encode(const PayloadOut& p) {
   std::string_view type = type_name(p.body);
   auto seq = p.seq;
   return std::visit(
-      overloaded{
+      core::overloaded{
           [&](const out::Hello& b) {
             return envelope(type, seq, {{"uuid", b.uuid}, {"version", b.version}});
           },
