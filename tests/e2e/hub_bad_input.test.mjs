@@ -7,26 +7,12 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, withServerLog } from './lib/server.mjs';
+import { configArgs, startServer, withServerLog } from './lib/server.mjs';
+import { WAIT_MS, waitFor } from './lib/wait.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
-
-const WAIT_MS = 5000;
-
-async function waitFor(fn, what, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function withTimeout(promise, ms, what) {
   let timer;
@@ -442,10 +428,7 @@ checked('disconnect: others see a presence_diff leave', async () => {
 // ----- servers of their own: idle timeout, SIGTERM -----
 
 test('idle timeout from the config file: a silent socket is closed, a heartbeating one stays', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-conf-'));
-  const config = join(dir, 'parley.toml');
-  writeFileSync(config, '[hub]\nidle_timeout = "2s"\n');
-  const idle = await startServer({ args: ['--config', config] });
+  const idle = await startServer({ args: configArgs('[hub]\nidle_timeout = "2s"\n') });
   try {
     await withServerLog(idle, async () => {
       const silent = await Client.open(idle);

@@ -3,10 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import { startServer } from './lib/server.mjs';
+import { configArgs, startServer } from './lib/server.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
@@ -17,10 +14,7 @@ const MESSAGES = 1200;
 let server;
 
 before(async () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), 'parley-flood-'));
-  const config = joinPath(dir, 'parley.toml');
-  writeFileSync(config, `[limits]\nmax_messages_per_second = ${RATE}\n`);
-  server = await startServer({ args: ['--config', config] });
+  server = await startServer({ args: configArgs(`[limits]\nmax_messages_per_second = ${RATE}\n`) });
 });
 
 after(async () => {

@@ -5,11 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
 import net from 'node:net';
-import { startServer } from './lib/server.mjs';
+import { configArgs, startServer } from './lib/server.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
@@ -20,10 +17,7 @@ const BODY = 'x'.repeat(8000);  // 24 MB in all: more than loopback's socket buf
 let server;
 
 before(async () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), 'parley-slow-'));
-  const config = joinPath(dir, 'parley.toml');
-  writeFileSync(config, '[limits]\nmax_queue_bytes = "64KiB"\n');
-  server = await startServer({ args: ['--config', config] });
+  server = await startServer({ args: configArgs('[limits]\nmax_queue_bytes = "64KiB"\n') });
 });
 
 after(async () => {

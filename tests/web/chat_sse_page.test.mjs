@@ -8,8 +8,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startServer, withServerLog } from '../e2e/lib/server.mjs';
-import { configArgs, listenerPort, uuid } from '../e2e/lib/chat_sse.mjs';
+import { configArgs, listenerPort, startServer, withServerLog } from '../e2e/lib/server.mjs';
+import { uuid } from '../e2e/lib/chat_sse.mjs';
 
 const ROOT = process.env.PARLEY_ROOT;
 if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');

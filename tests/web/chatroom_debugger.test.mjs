@@ -7,10 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, withServerLog } from '../e2e/lib/server.mjs';
+import { configArgs, listenerPort, startServer, withServerLog } from '../e2e/lib/server.mjs';
 
 const ROOT = process.env.PARLEY_ROOT;
 if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');
@@ -26,18 +23,6 @@ let browser;
 let page;
 const pageErrors = [];
 const sockets = [];
-
-/** The port of the listener called `name`, from the server's log. */
-async function listenerPort(name) {
-  const re = new RegExp(`listening on 127\\.0\\.0\\.1:(\\d+) \\(${name}\\)`);
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    const m = re.exec(server.log);
-    if (m) return Number(m[1]);
-    if (Date.now() > deadline) throw new Error(`no "${name}" listener in the log`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A ChatRoom client: {id, send(type, content), next(pred)}. */
 async function chatroomClient() {
@@ -94,11 +79,10 @@ async function logTexts() {
 }
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-chatroom-web-'));
-  const config = join(dir, 'parley.toml');
-  writeFileSync(config, '[chatroom]\ndebug = true\ndebug_listen = "127.0.0.1:0"\n');
-  server = await startServer({ args: ['--config', config] });
-  debugUrl = `http://127.0.0.1:${await listenerPort('chatroom-debug')}`;
+  server = await startServer({
+    args: configArgs('[chatroom]\ndebug = true\ndebug_listen = "127.0.0.1:0"\n'),
+  });
+  debugUrl = `http://127.0.0.1:${await listenerPort(server, 'chatroom-debug')}`;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
