@@ -14,7 +14,7 @@ namespace {
 // Binds a ChatRoom connection to its WebSocket session.
 class ChatroomSessionHandler final : public SessionHandler {
  public:
-  ChatroomSessionHandler(core::SyncHub& hub, chatroom::Envelope envelope,
+  ChatroomSessionHandler(topics::SyncHub& hub, chatroom::Envelope envelope,
                          chatroom::ConnectionOptions options)
       : hub_(hub), envelope_(envelope), options_(options), sink_(session) {}
 
@@ -33,7 +33,7 @@ class ChatroomSessionHandler final : public SessionHandler {
   }
 
  private:
-  core::SyncHub& hub_;
+  topics::SyncHub& hub_;
   chatroom::Envelope envelope_;
   chatroom::ConnectionOptions options_;
   SessionSink<> sink_;
@@ -42,7 +42,7 @@ class ChatroomSessionHandler final : public SessionHandler {
 
 }  // namespace
 
-void add_chatroom_routes(Router& router, core::SyncHub& hub, ChatroomOptions options,
+void add_chatroom_routes(Router& router, topics::SyncHub& hub, ChatroomOptions options,
                          const std::string& pattern) {
   router.websocket(
       pattern, [&hub, options](const HttpRequest& req) -> std::variant<WsAccept, HttpResponse> {

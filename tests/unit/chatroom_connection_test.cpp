@@ -62,9 +62,9 @@ TEST(ChatroomMessage, EncodeAndEnvelopes) {
 class ChatroomConnection : public ::testing::Test {
  protected:
   ChatroomConnection() : dispatcher(2), broker(dispatcher, nullptr, {}) {
-    core::SyncHubOptions options;
+    topics::SyncHubOptions options;
     options.request_timeout = 500ms;
-    hub = std::make_unique<core::SyncHub>(broker, dispatcher, timers, options);
+    hub = std::make_unique<topics::SyncHub>(broker, dispatcher, timers, options);
   }
   ~ChatroomConnection() override {
     for (auto& c : clients)
@@ -98,7 +98,7 @@ class ChatroomConnection : public ::testing::Test {
   test::QueueDispatcher dispatcher;
   test::ManualTimers timers;
   core::LocalBroker broker;
-  std::unique_ptr<core::SyncHub> hub;
+  std::unique_ptr<topics::SyncHub> hub;
   std::deque<Client> clients;
 };
 
@@ -362,7 +362,7 @@ TEST(ChatroomDebugFeed, EventsAreNumberedLoggedAndBroadcast) {
   test::QueueDispatcher dispatcher(1);
   test::ManualTimers timers;
   core::LocalBroker broker(dispatcher, nullptr, {});
-  core::SyncHub hub(broker, dispatcher, timers);
+  topics::SyncHub hub(broker, dispatcher, timers);
   DebugFeed feed(broker, hub, 3, [] { return std::int64_t{42}; });
   hub.set_observer(&feed);
   struct Watcher final : core::Subscriber {
@@ -375,7 +375,7 @@ TEST(ChatroomDebugFeed, EventsAreNumberedLoggedAndBroadcast) {
 
   auto fake = std::make_shared<test::FakeClient>();
   std::uint64_t id = hub.connect(0, fake, "1.2.3.4:5");
-  auto sub = hub.subscribe(id, 0, fake.get(), "n", core::TopicType::integer);
+  auto sub = hub.subscribe(id, 0, fake.get(), "n", topics::TopicType::integer);
   hub.update(id, "n", O(R"({"type":"add","value":2})"));
   dispatcher.drain();
   std::vector<std::string> kinds;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/sync_hub.hpp"
 #include "core/timers.hpp"
 #include "dialects/chatroom/sink.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::test {
 
@@ -39,7 +39,7 @@ class ManualTimers final : public core::Timers {
 
 // A hub client that records what it is sent: private messages, and topic updates (as a
 // subscriber, filtering by revision as a dialect must).
-class FakeClient final : public core::SyncClient, public core::Subscriber {
+class FakeClient final : public topics::SyncClient, public core::Subscriber {
  public:
   struct Private {
     std::string kind;

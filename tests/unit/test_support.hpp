@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/sink.hpp"
 #include "core/subscriber.hpp"
-#include "dialects/phoenix/sink.hpp"
 
 namespace parley::test {
 
@@ -33,7 +33,7 @@ class QueueDispatcher final : public core::Dispatcher {
 };
 
 // Records what a Phoenix connection sends. Frames are the text itself (no transport framing).
-class RecordingSink final : public dialects::phoenix::Sink {
+class RecordingSink final : public core::Sink {
  public:
   void send_text(std::string text) override { sent.push_back(std::move(text)); }
   core::Frame make_frame(std::string text) override {

@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/sync_hub.hpp"
 #include "dialects/chatroom/message.hpp"
 #include "dialects/chatroom/sink.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::dialects::chatroom {
 
@@ -23,10 +23,10 @@ struct ConnectionOptions {
 };
 
 class Connection final : public core::Subscriber,
-                         public core::SyncClient,
+                         public topics::SyncClient,
                          public std::enable_shared_from_this<Connection> {
  public:
-  Connection(core::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
+  Connection(topics::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
              Envelope envelope, ConnectionOptions options = {});
   // Calls close().
   ~Connection() override;
@@ -60,7 +60,7 @@ class Connection final : public core::Subscriber,
   void reject(const boost::json::value& topic, const boost::json::value& change,
               std::string reason);
 
-  core::SyncHub& hub_;
+  topics::SyncHub& hub_;
   Sink& sink_;
   const std::size_t thread_;
   const std::string peer_;
