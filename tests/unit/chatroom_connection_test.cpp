@@ -68,7 +68,7 @@ class ChatroomConnection : public ::testing::Test {
   }
   ~ChatroomConnection() override {
     for (auto& c : clients)
-      if (c.conn) c.conn->close();
+      if (c.conn) c.conn->on_close();
   }
 
   struct Client {
@@ -81,7 +81,7 @@ class ChatroomConnection : public ::testing::Test {
     Client c;
     c.sink = std::make_unique<test::ChatroomSink>();
     c.conn = std::make_shared<Connection>(*hub, *c.sink, thread, "127.0.0.1:5", envelope, options);
-    c.conn->open();
+    c.conn->on_open();
     clients.push_back(std::move(c));
     return clients.back();
   }
@@ -273,7 +273,7 @@ TEST_F(ChatroomConnection, ProviderDisconnectAndTimeout) {
             J(R"("request to 'slow' timed out after 500 ms")"));
   send(caller, "request", R"({"service_name":"slow","request_id":"b"})");
   dispatcher.drain();
-  provider.conn->close();
+  provider.conn->on_close();
   EXPECT_EQ(got(caller)[0].at("content").at("error"),
             J(R"("the provider of 'slow' disconnected before responding")"));
 }
@@ -332,8 +332,8 @@ TEST_F(ChatroomConnection, CloseLeavesEverything) {
   Client& a = open();
   send(a, "subscribe", R"({"topic_name":"n","type":"int"})");
   send(a, "register_service", R"({"service_name":"svc"})");
-  a.conn->close();
-  a.conn->close();  // idempotent
+  a.conn->on_close();
+  a.conn->on_close();  // idempotent
   EXPECT_EQ(hub->client_count(), 0u);
   Client& b = open();
   send(b, "request", R"({"service_name":"svc","request_id":"x"})");
@@ -351,7 +351,7 @@ TEST_F(ChatroomConnection, PrivateMessagesToAGoneConnectionAreDropped) {
                          json::serialize(req[1].at("content").at("request_id")) + "}}");
   ASSERT_FALSE(dispatcher.posted.empty());
   std::size_t sent_before = caller.sink->sent.size();
-  caller.conn->close();
+  caller.conn->on_close();
   caller.conn.reset();  // as the session handler does
   dispatcher.drain();
   EXPECT_EQ(caller.sink->sent.size(), sent_before);

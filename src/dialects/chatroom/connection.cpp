@@ -23,7 +23,7 @@ json::value field_or_null(const json::object& body, std::string_view key) {
 
 }  // namespace
 
-Connection::Connection(topics::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
+Connection::Connection(topics::SyncHub& hub, core::Sink& sink, std::size_t thread, std::string peer,
                        Envelope envelope, ConnectionOptions options)
     : hub_(hub),
       sink_(sink),
@@ -32,15 +32,15 @@ Connection::Connection(topics::SyncHub& hub, Sink& sink, std::size_t thread, std
       envelope_(envelope),
       options_(options) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() { on_close(); }
 
-void Connection::open() {
+void Connection::on_open() {
   id_ = hub_.connect(thread_, weak_from_this(), peer_);
   spdlog::info("chatroom: client {} connected, peer={}", id_, peer_);
   send("hello", json::object{{"id", id_}});
 }
 
-void Connection::close() {
+void Connection::on_close() {
   if (closed_ || id_ == 0) return;
   closed_ = true;
   for (const auto& [topic, revision] : subscribed_) hub_.unsubscribe(thread_, this, topic);
