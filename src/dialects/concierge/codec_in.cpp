@@ -26,7 +26,7 @@ json::value optional_json(const std::optional<std::string>& s) {
 }
 
 // The fields of each client payload with fields, read in the order of the original's structs
-// (so the first error reported is the same).
+// (so the first error reported is the same). Payloads with the same fields share a reader.
 struct InFields {
   static void read(Fields& f, const ParsedObject&, in::Identify& p) {
     f.string("name", p.name);
@@ -35,22 +35,14 @@ struct InFields {
     f.optional_string("secret", p.secret);
     f.string_list("tags", p.tags, false);
   }
-  static void read(Fields& f, const ParsedObject&, in::SelfSubscribe& p) {
-    f.string("service", p.service);
-  }
-  static void read(Fields& f, const ParsedObject&, in::SelfUnsubscribe& p) {
-    f.string("service", p.service);
-  }
+  template <class T>
+  requires detail::one_of<T, in::SelfSubscribe, in::SelfUnsubscribe, in::ServiceDelete,
+                          in::ServiceFetch>
+  static void read(Fields& f, const ParsedObject&, T& p) { f.string("service", p.service); }
   static void read(Fields& f, const ParsedObject&, in::SelfSetSeq& p) { f.u64("seq", p.seq); }
   static void read(Fields& f, const ParsedObject&, in::ServiceCreate& p) {
     f.string("service", p.service);
     f.optional_string("nickname", p.nickname);
-  }
-  static void read(Fields& f, const ParsedObject&, in::ServiceDelete& p) {
-    f.string("service", p.service);
-  }
-  static void read(Fields& f, const ParsedObject&, in::ServiceFetch& p) {
-    f.string("service", p.service);
   }
   static void read(Fields& f, const ParsedObject&, in::ClientFetch& p) { f.uuid("uuid", p.uuid); }
   // "data" is kept as its raw text; "origin" is ignored.

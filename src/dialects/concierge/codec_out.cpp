@@ -34,64 +34,46 @@ json::array clients_json(const std::vector<ClientInfo>& v) {
 using Body = PayloadOut::Body;
 
 // The fields of each server payload with fields, read in the order of the original's structs
-// (so the first error reported is the same).
+// (so the first error reported is the same). Payloads with the same fields share a reader.
 struct OutFields {
   static void read(Fields& f, const ParsedObject&, out::Hello& b) {
     f.uuid("uuid", b.uuid);
     f.string("version", b.version);
   }
-  static void read(Fields& f, const ParsedObject&, out::SelfSubscribeResult& b) {
+  template <class T>
+  requires detail::one_of<T, out::SelfSubscribeResult, out::SelfUnsubscribeResult,
+                          out::ServiceCreateResult>
+  static void read(Fields& f, const ParsedObject&, T& b) {
     f.boolean("successful", b.successful);
     f.service("service", b.service);
   }
-  static void read(Fields& f, const ParsedObject&, out::SelfUnsubscribeResult& b) {
-    f.boolean("successful", b.successful);
-    f.service("service", b.service);
-  }
-  static void read(Fields& f, const ParsedObject&, out::SelfFetchResult& b) {
+  template <class T>
+  requires detail::one_of<T, out::SelfFetchResult, out::ClientFetchResult>
+  static void read(Fields& f, const ParsedObject&, T& b) {
     f.client("client", b.client);
     f.services("subscriptions", b.subscriptions);
   }
-  static void read(Fields& f, const ParsedObject&, out::ServiceCreateResult& b) {
-    f.boolean("successful", b.successful);
-    f.service("service", b.service);
-  }
-  static void read(Fields& f, const ParsedObject&, out::ServiceDeleteResult& b) {
-    f.service("service", b.service);
-  }
-  static void read(Fields& f, const ParsedObject&, out::ServiceFetchResult& b) {
-    f.service("service", b.service);
-  }
+  template <class T>
+  requires detail::one_of<T, out::ServiceDeleteResult, out::ServiceFetchResult>
+  static void read(Fields& f, const ParsedObject&, T& b) { f.service("service", b.service); }
   static void read(Fields& f, const ParsedObject&, out::ServiceFetchAllResult& b) {
     f.services("services", b.services);
-  }
-  static void read(Fields& f, const ParsedObject&, out::ClientFetchResult& b) {
-    f.client("client", b.client);
-    f.services("subscriptions", b.subscriptions);
   }
   static void read(Fields& f, const ParsedObject&, out::ClientFetchAllResult& b) {
     f.clients("clients", b.clients);
   }
-  static void read(Fields& f, const ParsedObject&, out::ClientJoined& b) {
-    f.client("client", b.client);
-  }
-  static void read(Fields& f, const ParsedObject&, out::ClientLeft& b) {
-    f.client("client", b.client);
-  }
-  static void read(Fields& f, const ParsedObject&, out::ServiceClientSubscribed& b) {
-    f.client("client", b.client);
-    f.service("service", b.service);
-  }
-  static void read(Fields& f, const ParsedObject&, out::ServiceClientUnsubscribed& b) {
+  template <class T>
+  requires detail::one_of<T, out::ClientJoined, out::ClientLeft>
+  static void read(Fields& f, const ParsedObject&, T& b) { f.client("client", b.client); }
+  template <class T>
+  requires detail::one_of<T, out::ServiceClientSubscribed, out::ServiceClientUnsubscribed>
+  static void read(Fields& f, const ParsedObject&, T& b) {
     f.client("client", b.client);
     f.service("service", b.service);
   }
-  static void read(Fields& f, const ParsedObject&, out::ErrorInternal& b) {
-    f.string("desc", b.desc);
-  }
-  static void read(Fields& f, const ParsedObject&, out::ErrorProtocol& b) {
-    f.string("desc", b.desc);
-  }
+  template <class T>
+  requires detail::one_of<T, out::ErrorInternal, out::ErrorProtocol>
+  static void read(Fields& f, const ParsedObject&, T& b) { f.string("desc", b.desc); }
   static void read(Fields& f, const ParsedObject&, out::InvalidName& b) {
     f.string("name", b.name);
   }

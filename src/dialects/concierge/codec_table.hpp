@@ -21,6 +21,10 @@ struct Kind {
   void (*read)(Fields& f, const ParsedObject& parsed, Variant& out);
 };
 
+// T is one of U...: lets alternatives with the same fields share one reader.
+template <class T, class... U>
+concept one_of = (std::is_same_v<T, U> || ...);
+
 // The index of T among Variant's alternatives.
 template <class Variant, class T, std::size_t I = 0>
 constexpr std::size_t alternative_index() {
