@@ -48,31 +48,26 @@ struct InFields {
   // "data" is kept as its raw text; "origin" is ignored.
   static void read(Fields& f, const ParsedObject& parsed, in::Message& p) {
     f.target("target", p.target);
-    std::string_view data = parsed.raw_of("data");
-    if (f.ok() && data.empty()) f.error = "missing field `data`";
-    p.data = std::string(data);
+    f.raw(parsed, "data", p.data);
   }
 };
 
-template <class T>
-constexpr detail::Kind<PayloadIn> kind(std::string_view type) {
-  return detail::kind<PayloadIn, T, InFields>(type);
-}
+using Row = detail::Rows<PayloadIn, InFields>;
 
 // Every client payload, in the order of PayloadIn.
 constexpr detail::Kind<PayloadIn> kIn[] = {
-    kind<in::Identify>("IDENTIFY"),
-    kind<in::SelfSubscribe>("SELF_SUBSCRIBE"),
-    kind<in::SelfUnsubscribe>("SELF_UNSUBSCRIBE"),
-    kind<in::SelfFetch>("SELF_FETCH"),
-    kind<in::SelfSetSeq>("SELF_SET_SEQ"),
-    kind<in::ServiceCreate>("SERVICE_CREATE"),
-    kind<in::ServiceDelete>("SERVICE_DELETE"),
-    kind<in::ServiceFetch>("SERVICE_FETCH"),
-    kind<in::ServiceFetchAll>("SERVICE_FETCH_ALL"),
-    kind<in::ClientFetch>("CLIENT_FETCH"),
-    kind<in::ClientFetchAll>("CLIENT_FETCH_ALL"),
-    kind<in::Message>("MESSAGE"),
+    Row::of<in::Identify>("IDENTIFY"),
+    Row::of<in::SelfSubscribe>("SELF_SUBSCRIBE"),
+    Row::of<in::SelfUnsubscribe>("SELF_UNSUBSCRIBE"),
+    Row::of<in::SelfFetch>("SELF_FETCH"),
+    Row::of<in::SelfSetSeq>("SELF_SET_SEQ"),
+    Row::of<in::ServiceCreate>("SERVICE_CREATE"),
+    Row::of<in::ServiceDelete>("SERVICE_DELETE"),
+    Row::of<in::ServiceFetch>("SERVICE_FETCH"),
+    Row::of<in::ServiceFetchAll>("SERVICE_FETCH_ALL"),
+    Row::of<in::ClientFetch>("CLIENT_FETCH"),
+    Row::of<in::ClientFetchAll>("CLIENT_FETCH_ALL"),
+    Row::of<in::Message>("MESSAGE"),
 };
 static_assert(detail::covers_in_order(kIn));
 

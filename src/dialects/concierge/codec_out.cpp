@@ -102,42 +102,37 @@ struct OutFields {
       return;
     }
     f.target("target", b.target);
-    std::string_view data = parsed.raw_of("data");
-    if (f.ok() && data.empty()) f.error = "missing field `data`";
-    b.data = std::string(data);
+    f.raw(parsed, "data", b.data);
   }
 };
 
-template <class T>
-constexpr detail::Kind<Body> kind(std::string_view type) {
-  return detail::kind<Body, T, OutFields>(type);
-}
+using Row = detail::Rows<Body, OutFields>;
 
 // Every server payload, in the order of PayloadOut::Body.
 constexpr detail::Kind<Body> kOut[] = {
-    kind<out::Hello>("HELLO"),
-    kind<out::Ok>("OK"),
-    kind<out::Bad>("BAD"),
-    kind<out::SelfSubscribeResult>("SELF_SUBSCRIBE_RESULT"),
-    kind<out::SelfUnsubscribeResult>("SELF_UNSUBSCRIBE_RESULT"),
-    kind<out::SelfFetchResult>("SELF_FETCH_RESULT"),
-    kind<out::ServiceCreateResult>("SERVICE_CREATE_RESULT"),
-    kind<out::ServiceDeleteResult>("SERVICE_DELETE_RESULT"),
-    kind<out::ServiceFetchResult>("SERVICE_FETCH_RESULT"),
-    kind<out::ServiceFetchAllResult>("SERVICE_FETCH_ALL_RESULT"),
-    kind<out::ClientFetchResult>("CLIENT_FETCH_RESULT"),
-    kind<out::ClientFetchAllResult>("CLIENT_FETCH_ALL_RESULT"),
-    kind<out::ClientJoined>("CLIENT_JOINED"),
-    kind<out::ClientLeft>("CLIENT_LEFT"),
-    kind<out::ServiceClientSubscribed>("SERVICE_CLIENT_SUBSCRIBED"),
-    kind<out::ServiceClientUnsubscribed>("SERVICE_CLIENT_UNSUBSCRIBED"),
-    kind<out::ErrorInternal>("ERROR_INTERNAL"),
-    kind<out::ErrorUnsupported>("ERROR_UNSUPPORTED"),
-    kind<out::ErrorProtocol>("ERROR_PROTOCOL"),
-    kind<out::InvalidName>("INVALID_NAME"),
-    kind<out::InvalidUuid>("INVALID_UUID"),
-    kind<out::InvalidService>("INVALID_SERVICE"),
-    kind<out::Message>("MESSAGE"),
+    Row::of<out::Hello>("HELLO"),
+    Row::of<out::Ok>("OK"),
+    Row::of<out::Bad>("BAD"),
+    Row::of<out::SelfSubscribeResult>("SELF_SUBSCRIBE_RESULT"),
+    Row::of<out::SelfUnsubscribeResult>("SELF_UNSUBSCRIBE_RESULT"),
+    Row::of<out::SelfFetchResult>("SELF_FETCH_RESULT"),
+    Row::of<out::ServiceCreateResult>("SERVICE_CREATE_RESULT"),
+    Row::of<out::ServiceDeleteResult>("SERVICE_DELETE_RESULT"),
+    Row::of<out::ServiceFetchResult>("SERVICE_FETCH_RESULT"),
+    Row::of<out::ServiceFetchAllResult>("SERVICE_FETCH_ALL_RESULT"),
+    Row::of<out::ClientFetchResult>("CLIENT_FETCH_RESULT"),
+    Row::of<out::ClientFetchAllResult>("CLIENT_FETCH_ALL_RESULT"),
+    Row::of<out::ClientJoined>("CLIENT_JOINED"),
+    Row::of<out::ClientLeft>("CLIENT_LEFT"),
+    Row::of<out::ServiceClientSubscribed>("SERVICE_CLIENT_SUBSCRIBED"),
+    Row::of<out::ServiceClientUnsubscribed>("SERVICE_CLIENT_UNSUBSCRIBED"),
+    Row::of<out::ErrorInternal>("ERROR_INTERNAL"),
+    Row::of<out::ErrorUnsupported>("ERROR_UNSUPPORTED"),
+    Row::of<out::ErrorProtocol>("ERROR_PROTOCOL"),
+    Row::of<out::InvalidName>("INVALID_NAME"),
+    Row::of<out::InvalidUuid>("INVALID_UUID"),
+    Row::of<out::InvalidService>("INVALID_SERVICE"),
+    Row::of<out::Message>("MESSAGE"),
 };
 static_assert(detail::covers_in_order(kOut));
 

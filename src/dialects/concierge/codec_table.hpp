@@ -34,17 +34,21 @@ constexpr std::size_t alternative_index() {
     return alternative_index<Variant, T, I + 1>();
 }
 
-// The row of alternative T, tagged `type`. Its fields are read by
-// Reader::read(Fields&, const ParsedObject&, T&); an alternative without fields needs none.
-template <class Variant, class T, class Reader>
-constexpr Kind<Variant> kind(std::string_view type) {
-  return {type, alternative_index<Variant, T>(),
-          [](Fields& f, const ParsedObject& parsed, Variant& out) {
-            T body;
-            if constexpr (!std::is_empty_v<T>) Reader::read(f, parsed, body);
-            out = std::move(body);
-          }};
-}
+// The rows of a table over Variant whose fields Reader reads: Rows<Variant, Reader>::of<T>(tag)
+// is the row of alternative T. Reader::read(Fields&, const ParsedObject&, T&) reads T's fields;
+// an alternative without fields needs none.
+template <class Variant, class Reader>
+struct Rows {
+  template <class T>
+  static constexpr Kind<Variant> of(std::string_view type) {
+    return {type, alternative_index<Variant, T>(),
+            [](Fields& f, const ParsedObject& parsed, Variant& out) {
+              T body;
+              if constexpr (!std::is_empty_v<T>) Reader::read(f, parsed, body);
+              out = std::move(body);
+            }};
+  }
+};
 
 // True when the table has one row per alternative of Variant, row i for alternative i.
 template <class Variant, std::size_t N>
