@@ -7,6 +7,7 @@
 //   await server.restart()                 -> same object, same data dir, new port and proc
 //   configArgs(toml)                       -> ['--config', <a file holding toml>], for args
 //   await listenerPort(server, name)       -> the port of the listener logged with (name)
+//   await metric(server, name)             -> the counter parley_<name> from /metrics (NaN: none)
 //
 // The binary is $PARLEY_BIN, started as
 //   $PARLEY_BIN --http 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
@@ -185,4 +186,11 @@ export async function listenerPort(server, name) {
   const re = new RegExp(`listening on 127\\.0\\.0\\.1:(\\d+) \\(${escaped}\\)`);
   const m = await waitFor(() => re.exec(server.log), `the listener "${name}" in the log`);
   return Number(m[1]);
+}
+
+/** The value of the counter or gauge `parley_<name>` on the server's /metrics; NaN when absent. */
+export async function metric(server, name) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const m = new RegExp(`^parley_${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
 }
