@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   std::string mqtt;
   auto* mqtt_option = cli.add_option(
       "--mqtt", mqtt, "MQTT TCP listener, ADDR:PORT, \"\" for none (default 127.0.0.1:1883)");
+  mqtt_option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli.add_option("--data-dir", data_dir, "Directory of the embedded store (default ./data)");
   cli.add_option("--threads", threads, "I/O threads (default: the number of cores)")
       ->check(CLI::Range(1u, 1024u));

@@ -5,10 +5,13 @@
     server.data_dir, server.proc (subprocess.Popen), server.log (stdout+stderr text so far)
     server.stop(sig=signal.SIGTERM) -> exit code (negative signal number if killed by a signal)
     server.restart()                -> same object, same data dir, new port and process
+    server.listener_port(name)      -> the port of the listener logged as "(name)" in this run
 
 The binary is $PARLEY_BIN, started as
-    $PARLEY_BIN --http 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
-and considered ready when its output contains "listening on 127.0.0.1:<port>" (10 s limit).
+    $PARLEY_BIN --http 127.0.0.1:0 --mqtt 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
+(an --mqtt in args wins: the last one counts) and considered ready when its output contains
+"listening on 127.0.0.1:<port>" (10 s limit); the MQTT TCP port is listener_port("mqtt").
+
 A data dir made here (mkdtemp) is removed by stop() of the last run (close()) or at exit;
 a given one is kept. Also usable as a context manager.
 """
@@ -69,8 +72,8 @@ class ParleyServer:
         binary = os.environ.get("PARLEY_BIN")
         if not binary:
             raise RuntimeError("PARLEY_BIN is not set (ctest sets it to the built parley binary)")
-        argv = [binary, "--http", "127.0.0.1:0", "--data-dir", self.data_dir,
-                "--log-level", "debug", *self.args]
+        argv = [binary, "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0",
+                "--data-dir", self.data_dir, "--log-level", "debug", *self.args]
         self._append("--- start: %s\n" % " ".join(argv))
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
@@ -112,6 +115,21 @@ class ParleyServer:
         self.url = "http://127.0.0.1:%d" % self.port
         self.ws_url = "ws://127.0.0.1:%d" % self.port
         return self
+
+    def listener_port(self, name, timeout=5.0):
+        """The port of the listener logged as "listening on 127.0.0.1:PORT (name)" by this run."""
+        pattern = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(%s\)" % re.escape(name))
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log
+            m = None
+            for m in pattern.finditer(log[log.rfind("--- start:"):]):
+                pass
+            if m:
+                return int(m.group(1))
+            if time.monotonic() > deadline:
+                raise RuntimeError("no listener (%s) in the log\n%s" % (name, self.log_tail()))
+            time.sleep(0.02)
 
     def stop(self, sig=signal.SIGTERM):
         """Sends `sig`, waits for the exit and returns the exit code."""

@@ -22,7 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace std::string_literals;
-using test::MqttTransport;
 using test::Received;
 
 // A message store whose commits run when the test drains (never inside append: the broker holds
@@ -54,21 +53,24 @@ struct MapStateStore final : core::StateStore {
 };
 
 struct Client {
-  Client(Engine& engine, std::size_t thread = 0, std::uint64_t id = 1, Wire wire = Wire::tcp)
-      : transport(thread, id), connection(std::make_unique<Connection>(engine, transport, wire)) {
+  Client(Engine& engine, std::size_t thread = 0, std::uint64_t id = 1) {
+    transport.thread_index = thread;
+    transport.session = id;
+    transport.transport_kind = core::Transport::stream;  // raw TCP
+    connection = std::make_unique<Connection>(engine, transport);
     connection->on_open();
   }
-  void send(const std::string& bytes) { connection->on_bytes(bytes); }
+  void send(const std::string& bytes) { EXPECT_TRUE(connection->on_binary(bytes)); }
   // What the server sent since the last take (a subscribe() may have kept some back).
   std::vector<Received> take() {
     auto out = std::move(backlog);
     backlog.clear();
-    for (auto& r : transport.take()) out.push_back(std::move(r));
+    for (auto& r : test::take_packets(transport)) out.push_back(std::move(r));
     return out;
   }
   // The transport closed (as net reports it).
   void drop() { connection->on_close(); }
-  MqttTransport transport;
+  test::RecordingSink transport;
   std::unique_ptr<Connection> connection;
   std::vector<Received> backlog;
 };
@@ -200,7 +202,7 @@ TEST_F(MqttConnectionTest, NoConnectInTime) {
   Client& c = client();
   ASSERT_EQ(c.transport.timers.size(), 1u);
   EXPECT_EQ(c.transport.timers[0].delay, options_.connect_timeout);
-  c.transport.fire_timers();
+  test::fire_all(c.transport);
   EXPECT_TRUE(c.transport.closed);
 }
 
@@ -636,12 +638,12 @@ TEST_F(MqttConnectionTest, KeepAliveOneAndAHalfTimes) {
   c.send(encode_empty(PacketType::pingreq));
   now_ += 5s;
   c.transport.timers.erase(c.transport.timers.begin());  // the CONNECT deadline
-  c.transport.fire_timers();
+  test::fire_all(c.transport);
   EXPECT_FALSE(c.transport.closed);
   ASSERT_EQ(c.transport.timers.size(), 1u);
   EXPECT_EQ(c.transport.timers[0].delay, 10s);
   now_ += 10s;
-  c.transport.fire_timers();
+  test::fire_all(c.transport);
   EXPECT_TRUE(c.transport.closed);
   c.drop();
   drain();
@@ -825,6 +827,27 @@ TEST_F(MqttConnectionTest, SessionOnAnotherThread) {
   EXPECT_TRUE(back.take().empty());
 }
 
+TEST_F(MqttConnectionTest, RacingTakeoversLeaveTheSessionWithTheLastConnection) {
+  make_engine(3);
+  Client& first = connected("p", false, /*thread=*/0);
+  subscribe(first, "t", 1);
+  first.drop();
+  drain();
+  Client& a = client(1);
+  Client& b = client(2);
+  a.send(connect_packet("p", false));
+  b.send(connect_packet("p", false));
+  // The two attaches, posted from two threads, reach the session's thread in the other order.
+  std::reverse(dispatcher_->posted.begin(), dispatcher_->posted.end());
+  drain();
+  EXPECT_TRUE(a.transport.closed);
+  a.drop();
+  Client& pub = connected("pub", true, 0);
+  pub.send(publish_packet("t", "to b", 1, 1));
+  drain();
+  EXPECT_EQ(publishes(b).size(), 1u);
+}
+
 // ---- Channels shared with the other systems ----------------------------------------------------
 
 TEST_F(MqttConnectionTest, TheChatServiceTopicIsTheSseChannel) {
@@ -916,6 +939,52 @@ TEST_F(MqttConnectionTest, SessionsAndRetainedKeptAcrossARestart) {
   got = publishes(late);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(got[0].publish().retain);
+}
+
+TEST_F(MqttConnectionTest, UnreadableRecordsAreSkipped) {
+  const std::vector<std::pair<std::string, std::string>> records = {
+      {"s/good", R"({"subscriptions":[["a/#",1]]})"},
+      {"s/bad-json", "{not json"},
+      {"s/bad-filter", R"({"subscriptions":[["a/#/b",1]]})"},
+      {"q/good", R"({"last_packet_id":7,"inflight":[],"queue":[],"awaiting_pubrel":[3]})"},
+      {"q/nobody", R"({"last_packet_id":1,"inflight":[],"queue":[]})"},
+      {"r/x", "[]"},
+      {"unknown/key", "whatever"},
+  };
+  EXPECT_EQ(engine_->restore(records), 2u);  // s/good and q/good
+  Client& good = client();
+  good.send(connect_packet("good", false));
+  drain();
+  EXPECT_TRUE(good.take().at(0).connack().session_present);
+  // Its QoS 2 identifier 3 is still awaiting PUBREL: the same PUBLISH is not published again.
+  good.send(publish_packet("a/b", "dup", 2, 3, false, true));
+  drain();
+  EXPECT_TRUE(broker_->history("a/b", 10, 0).empty());
+  EXPECT_EQ(good.take().at(0).type, PacketType::pubrec);
+}
+
+TEST_F(MqttConnectionTest, ExactAndWildcardFiltersOfOneSessionGiveOneCopy) {
+  Client& sub = connected("sub");
+  subscribe(sub, "room", 1);
+  EXPECT_FALSE(engine_->index(0).on_all_channels());
+  subscribe(sub, "+", 2, 2);
+  EXPECT_TRUE(engine_->index(0).on_all_channels());
+  Client& pub = connected("pub");
+  pub.send(publish_packet("room", "once", 2, 1));
+  drain();
+  auto got = publishes(sub);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].publish().qos, 2);
+  sub.send(encode_unsubscribe(Unsubscribe{3, {"+"}}));
+  drain();
+  sub.take();
+  EXPECT_FALSE(engine_->index(0).on_all_channels());  // back on the channel alone
+  pub.send(publish_packet("room", "still", 0));
+  pub.send(publish_packet("other", "not this", 0));
+  drain();
+  got = publishes(sub);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].publish().payload, "still");
 }
 
 // ---- Input split anywhere ----------------------------------------------------------------------

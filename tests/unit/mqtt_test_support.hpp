@@ -1,19 +1,19 @@
 #pragma once
-// Fakes for the MQTT unit tests: a recording transport whose output the test reads back as
-// packets (decoded with the client-role parser), timers the test fires by hand, and an
-// authenticator with a fixed answer.
+// For the MQTT unit tests: what a RecordingSink got, read back as packets (decoded with the
+// client-role parser), and an authenticator with a fixed answer.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dialects/mqtt/authenticator.hpp"
 #include "dialects/mqtt/packet.hpp"
 #include "dialects/mqtt/parser.hpp"
-#include "dialects/mqtt/transport.hpp"
+#include "recording_sink.hpp"
 
 namespace parley::test {
 
@@ -63,70 +63,18 @@ inline std::vector<Received> decode_all(const std::string& wire) {
   return out;
 }
 
-class MqttTransport final : public mqtt::Transport {
- public:
-  explicit MqttTransport(std::size_t thread = 0, std::uint64_t id = 1) : thread_(thread), id_(id) {}
-
-  void send_text(std::string text) override { ADD_FAILURE() << "MQTT sent text"; }
-  core::Frame make_frame(std::string text) override {
-    ADD_FAILURE() << "MQTT made a text frame";
-    return nullptr;
-  }
-  void send_binary(std::string bytes) override {
-    if (!closed) wire += bytes;
-  }
-  core::Frame make_binary_frame(std::string bytes) override {
-    ++frames_made;
-    return std::make_shared<const std::string>(std::move(bytes));
-  }
-  void send_frame(const core::Frame& frame) override {
-    if (closed) return;
-    wire += *frame;
-    shared.push_back(frame);
-  }
-  void close(std::uint16_t code, std::string_view reason) override {
-    if (closed) return;
-    closed = true;
-    close_code = code;
-    close_reason = reason;
-  }
-  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
-    timers.push_back({delay, std::move(fn)});
-  }
-  std::uint64_t id() const override { return id_; }
-  std::size_t thread() const override { return thread_; }
-  const std::string& peer() const override { return peer_; }
-
-  // The packets sent since the last take().
-  std::vector<Received> take() {
-    auto out = decode_all(wire);
-    wire.clear();
-    return out;
-  }
-  // Runs the pending timers (those they set wait for the next call).
-  void fire_timers() {
-    auto due = std::move(timers);
-    timers.clear();
-    for (auto& t : due) t.fn();
-  }
-
-  struct Timer {
-    std::chrono::milliseconds delay;
-    std::function<void()> fn;
-  };
+// What sink sent since the last call, as packets.
+inline std::vector<Received> take_packets(RecordingSink& sink) {
   std::string wire;
-  std::vector<core::Frame> shared;
-  std::vector<Timer> timers;
-  int frames_made = 0;
-  bool closed = false;
-  std::uint16_t close_code = 0;
-  std::string close_reason;
+  for (const auto& part : sink.take()) wire += part;
+  return decode_all(wire);
+}
 
- private:
-  std::size_t thread_;
-  std::uint64_t id_;
-  std::string peer_ = "127.0.0.1:5000";
-};
+// Runs every pending timer (those they set wait for the next call).
+inline void fire_all(RecordingSink& sink) {
+  auto due = std::exchange(sink.timers, {});
+  for (auto& t : due) t.fn();
+}
 
 // Answers every check with `outcome`, at once; records what it was asked.
 class FixedAuthenticator final : public mqtt::Authenticator {

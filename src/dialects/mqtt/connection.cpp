@@ -26,11 +26,10 @@ constexpr std::uint16_t kClosePolicy = 1008;
 
 }  // namespace
 
-Connection::Connection(Engine& engine, Transport& transport, Wire wire)
+Connection::Connection(Engine& engine, core::Sink& sink)
     : engine_(engine),
-      transport_(transport),
-      wire_(wire),
-      thread_(transport.thread()),
+      transport_(sink),
+      thread_(sink.thread()),
       parser_(ParserOptions{engine.options().max_packet_bytes, Role::server}),
       alive_(std::make_shared<bool>(true)) {}
 
@@ -59,16 +58,19 @@ void Connection::on_open() {
   });
 }
 
-void Connection::on_bytes(std::string_view data) {
-  if (state_ == State::closing || state_ == State::gone) return;
+bool Connection::on_binary(std::string_view data) {
+  if (state_ == State::closing || state_ == State::gone) return true;
   if (state_ == State::authenticating) {
     // Held until the login is decided; a client may send packets right after CONNECT.
-    if (held_.size() + data.size() > engine_.options().max_packet_bytes + 64 * 1024)
-      return fail("too much input before CONNACK");
+    if (held_.size() + data.size() > engine_.options().max_packet_bytes + 64 * 1024) {
+      fail("too much input before CONNACK");
+      return true;
+    }
     held_.append(data);
-    return;
+    return true;
   }
   feed(data);
+  return true;
 }
 
 void Connection::feed(std::string_view data) {
@@ -268,7 +270,8 @@ void Connection::send_packet(std::string bytes) {
 
 void Connection::send_publish(const core::Message& m, const Publish& p, core::EncodeCache* cache) {
   if (state_ != State::connected) return;
-  const auto wire = static_cast<std::uint32_t>(wire_);
+  // A WebSocket frame cannot go on a byte stream: frames are cached per transport.
+  const auto wire = static_cast<std::uint32_t>(transport_.transport());
   if (!cache) {
     Publish full = p;
     std::string payload = payload_of(m);

@@ -1,8 +1,9 @@
 #pragma once
 // One MQTT network connection's state machine (over raw TCP or a WebSocket's binary frames): the
 // CONNECT handshake, keep-alive, the will, and the packets of its session. No sockets and no
-// threads: the transport feeds it bytes and it answers through the Transport; everything runs
-// on the connection's own I/O thread. The session may live on another thread (engine.hpp).
+// threads: the transport feeds it bytes (on_binary) and it answers through its core::Sink;
+// everything runs on the connection's own I/O thread. The session may live on another thread
+// (engine.hpp).
 //
 // Life:
 // - on_open() arms connect_timeout: without CONNECT by then, the connection is closed.
@@ -24,31 +25,30 @@
 #include <string>
 #include <string_view>
 
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "core/subscriber.hpp"
 #include "dialects/mqtt/engine.hpp"
 #include "dialects/mqtt/parser.hpp"
-#include "dialects/mqtt/transport.hpp"
 
 namespace parley::dialects::mqtt {
 
-// The transports whose frames differ (EncodeCache keys frames by it).
-enum class Wire : std::uint8_t { tcp = 0, websocket = 1 };
-
-class Connection final : private PacketHandler {
+class Connection final : public core::DialectConnection, private PacketHandler {
  public:
-  Connection(Engine& engine, Transport& transport, Wire wire);
+  Connection(Engine& engine, core::Sink& sink);
   // Calls on_close().
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  void on_open();
-  // Bytes from the client (TCP data, or a WebSocket binary message), split anywhere.
-  void on_bytes(std::string_view data);
+  void on_open() override;
+  // Bytes from the client (TCP data, or a WebSocket binary message), split anywhere. Always
+  // taken (true): bad input is answered here.
+  bool on_binary(std::string_view data) override;
   // A WebSocket text message: MQTT travels in binary frames only (section 6.0): closed.
-  void on_text(std::string_view text);
+  void on_text(std::string_view text) override;
   // The transport closed (any reason). Idempotent.
-  void on_close();
+  void on_close() override;
 
   // From the session, on this thread: a packet for this client; a PUBLISH (p's payload is
   // unused: m's is sent), with the fan-out's cache or null.
@@ -86,8 +86,7 @@ class Connection final : private PacketHandler {
   void to_session(Fn&& fn);
 
   Engine& engine_;
-  Transport& transport_;
-  const Wire wire_;
+  core::Sink& transport_;
   const std::size_t thread_;
   Parser parser_;
   State state_ = State::awaiting_connect;

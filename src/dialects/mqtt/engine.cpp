@@ -113,6 +113,12 @@ void Engine::disconnect(const std::string& client_id, const LinkPtr& link) {
     threads_.post(session->home(), [session, link] { session->detach(link); });
 }
 
+bool Engine::holds(const std::string& client_id, const LinkPtr& link) const {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(client_id);
+  return it != sessions_.end() && it->second.link == link;
+}
+
 void Engine::save_subscriptions(const Session& session) {
   if (store_) store_->put("s/" + session.client_id(), session.subscriptions_record());
 }
@@ -130,15 +136,6 @@ std::size_t Engine::session_count() const {
 
 std::size_t Engine::restore(const std::vector<std::pair<std::string, std::string>>& records) {
   std::size_t read = 0;
-  auto session_for = [&](const std::string& client_id) -> std::shared_ptr<Session> {
-    auto it = sessions_.find(client_id);
-    if (it != sessions_.end()) return it->second.session;
-    std::size_t home = std::hash<std::string>{}(client_id) % threads_.thread_count();
-    auto s = std::make_shared<Session>(*this, client_id, home, /*persistent=*/true);
-    sessions_[client_id] = Entry{s, nullptr, false};
-    ++persistent_;
-    return s;
-  };
   std::lock_guard lock(mutex_);
   // Subscriptions first: a state record belongs to a session that has them.
   for (const auto& [key, value] : records) {
@@ -148,11 +145,18 @@ std::size_t Engine::restore(const std::vector<std::pair<std::string, std::string
       else
         spdlog::warn("mqtt: unreadable retained message record '{}'; ignored", key);
     } else if (key.starts_with("s/")) {
-      auto s = session_for(key.substr(2));
-      if (s->restore_subscriptions(value))
-        ++read;
-      else
-        spdlog::warn("mqtt: unreadable session record '{}'; its subscriptions are lost", key);
+      std::string client_id = key.substr(2);
+      if (sessions_.count(client_id)) continue;
+      std::size_t home = std::hash<std::string>{}(client_id) % threads_.thread_count();
+      auto s = std::make_shared<Session>(*this, client_id, home, /*persistent=*/true);
+      if (!s->restore_subscriptions(value)) {
+        s->discard();  // leaves the index with what it had read
+        spdlog::warn("mqtt: unreadable session record '{}'; the session is lost", key);
+        continue;
+      }
+      sessions_[client_id] = Entry{s, nullptr, false};
+      ++persistent_;
+      ++read;
     }
   }
   for (const auto& [key, value] : records) {

@@ -66,6 +66,8 @@ class Engine {
   void attach(const std::shared_ptr<Session>& session, const LinkPtr& link);
   // The connection on link ended (any reason).
   void disconnect(const std::string& client_id, const LinkPtr& link);
+  // True when link is the connection holding client_id's session now.
+  bool holds(const std::string& client_id, const LinkPtr& link) const;
 
   // Publishes m; retain: it also becomes (or, empty, clears) its topic's retained message.
   // Thread-safe.

@@ -53,7 +53,9 @@ void Session::send_publish(const Outgoing& o, core::EncodeCache* cache, bool dup
 }
 
 void Session::attach(LinkPtr link) {
-  if (discarded_) return;
+  // Attaches posted from two threads may arrive in either order: only the connection that holds
+  // the client id now takes the session.
+  if (discarded_ || !engine_.holds(client_id_, link)) return;
   link_ = std::move(link);
   // Section 4.4: unacknowledged PUBLISH packets again with DUP, PUBREL for those received.
   for (const Outgoing& o : inflight_) {
