@@ -14,13 +14,12 @@ namespace {
 // Binds a ChatRoom connection to its WebSocket session.
 class ChatroomSessionHandler final : public SessionHandler {
  public:
-  ChatroomSessionHandler(core::SyncHub& hub, chatroom::Envelope envelope,
-                         chatroom::ConnectionOptions options)
-      : hub_(hub), envelope_(envelope), options_(options), sink_(session) {}
+  ChatroomSessionHandler(core::SyncHub& hub, chatroom::ConnectionOptions options)
+      : hub_(hub), options_(options), sink_(session) {}
 
   void on_open() override {
     connection_ = std::make_shared<chatroom::Connection>(hub_, sink_, session->thread(),
-                                                         session->peer(), envelope_, options_);
+                                                         session->peer(), options_);
     connection_->open();
   }
   void on_text(std::string_view text) override {
@@ -34,7 +33,6 @@ class ChatroomSessionHandler final : public SessionHandler {
 
  private:
   core::SyncHub& hub_;
-  chatroom::Envelope envelope_;
   chatroom::ConnectionOptions options_;
   SessionSink<> sink_;
   std::shared_ptr<chatroom::Connection> connection_;
@@ -46,13 +44,17 @@ void add_chatroom_routes(Router& router, core::SyncHub& hub, ChatroomOptions opt
                          const std::string& pattern) {
   router.websocket(
       pattern, [&hub, options](const HttpRequest& req) -> std::variant<WsAccept, HttpResponse> {
-        chatroom::Envelope envelope;
-        if (!chatroom::parse_envelope(req.query_param("envelope"), envelope))
-          return HttpResponse::text(400, "unsupported envelope: use content or args\n");
+        chatroom::ConnectionOptions connection = options.connection;
+        std::string envelope = req.query_param("envelope");
+        if (!envelope.empty() && !chatroom::parse_envelope(envelope, connection.envelope))
+          return HttpResponse::text(400, "unsupported envelope: use args or content\n");
+        std::string protocol = req.query_param("protocol");
+        if (!protocol.empty() && !chatroom::parse_protocol(protocol, connection.protocol))
+          return HttpResponse::text(400, "unsupported protocol: use original or extended\n");
         WsAccept accept;
         accept.idle_timeout = options.idle_timeout;
-        accept.make = [&hub, envelope, options] {
-          return std::make_unique<ChatroomSessionHandler>(hub, envelope, options.connection);
+        accept.make = [&hub, connection] {
+          return std::make_unique<ChatroomSessionHandler>(hub, connection);
         };
         return accept;
       });

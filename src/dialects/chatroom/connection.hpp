@@ -2,11 +2,19 @@
 // One ChatRoom client's state machine: hello, its topic subscriptions, and what each message
 // does, translated into SyncHub operations. No sockets and no threads: the transport feeds it
 // text and it answers through its Sink; topic updates arrive through Subscriber::deliver and
-// private messages (reject_update, request, response) through SyncClient::deliver_private.
-// Every call happens on the connection's own I/O thread.
+// private messages (reject_update, request, validate, response) through
+// SyncClient::deliver_private. Every call happens on the connection's own I/O thread.
+//
+// What it sends depends on the protocol it speaks (ConnectionOptions::protocol, message.hpp).
+// Speaking the original protocol, it also mirrors what the 9512c29 client holds as "preview" for
+// each topic (the changes it sent that are neither confirmed nor undone): that client undoes all
+// of them on an update that does not confirm the oldest, or on the oldest's rejection, and its
+// thread dies on a rejection that finds no preview at all. So a rejection of a change the client
+// has certainly undone already is not sent (it is logged and told on the message topic).
 //
 // Owned by a shared_ptr (the hub holds a weak_ptr to post private messages to it).
 #include <boost/json/object.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +28,8 @@ namespace parley::dialects::chatroom {
 
 struct ConnectionOptions {
   std::size_t max_subscriptions = 100;  // topics subscribed at once
+  Envelope envelope = Envelope::args;
+  Protocol protocol = Protocol::original;
 };
 
 class Connection final : public core::Subscriber,
@@ -27,7 +37,7 @@ class Connection final : public core::Subscriber,
                          public std::enable_shared_from_this<Connection> {
  public:
   Connection(core::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
-             Envelope envelope, ConnectionOptions options = {});
+             ConnectionOptions options = {});
   // Calls close().
   ~Connection() override;
 
@@ -45,6 +55,14 @@ class Connection final : public core::Subscriber,
   std::size_t subscription_count() const { return subscribed_.size(); }
 
  private:
+  // The original client's preview of one topic, as far as the server can tell.
+  struct Preview {
+    std::deque<std::string> pending;  // ids of its changes, oldest first, not yet answered
+    std::deque<std::string> undone;   // ids it has certainly undone (the latest kUndoneKept)
+  };
+
+  bool original() const { return options_.protocol == Protocol::original; }
+
   void handle(const Inbound& m);
   void on_subscribe(const boost::json::object& body);
   void on_unsubscribe(const boost::json::object& body);
@@ -57,19 +75,29 @@ class Connection final : public core::Subscriber,
   // An error with no answer of its own in the protocol: logged, and told to the client on its
   // message topic (_chatroom/client_message/<id>) if it subscribed to it.
   void tell(std::string text);
+  // A subscribe refused: reject_update with change null (extended), or told (original: the
+  // original protocol has no answer to a subscribe, and that client cannot take a rejection of
+  // nothing it changed).
+  void refuse(const boost::json::value& topic, std::string reason);
+  // A change refused by the connection itself (malformed): reject_update, logged and told.
   void reject(const boost::json::value& topic, const boost::json::value& change,
               std::string reason);
+  // Sends a reject_update, unless the original client has certainly undone the change already.
+  void send_reject(const boost::json::object& content);
+  // The client is sent a change with this id for topic (original protocol): its preview moves.
+  void seen_update(const std::string& topic, const boost::json::value& id);
+  void undo_all(Preview& preview);
 
   core::SyncHub& hub_;
   Sink& sink_;
   const std::size_t thread_;
   const std::string peer_;
-  const Envelope envelope_;
   const ConnectionOptions options_;
   std::uint64_t id_ = 0;
   bool closed_ = false;
   // Topic -> revision of the value this client was sent; broadcasts at or below it are old.
   std::map<std::string, std::uint64_t, std::less<>> subscribed_;
+  std::map<std::string, Preview, std::less<>> previews_;  // original protocol only
 };
 
 }  // namespace parley::dialects::chatroom
