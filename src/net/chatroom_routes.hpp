@@ -3,9 +3,9 @@
 #include <chrono>
 #include <string>
 
-#include "core/sync_hub.hpp"
 #include "dialects/chatroom/connection.hpp"
 #include "net/router.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::net {
 
@@ -18,7 +18,7 @@ struct ChatroomOptions {
 // which the original served on any path, "/" included). ?envelope=args|content and
 // ?protocol=original|extended override the defaults in options.connection; any other value is
 // refused with 400. hub must outlive the router.
-void add_chatroom_routes(Router& router, core::SyncHub& hub, ChatroomOptions options,
+void add_chatroom_routes(Router& router, topics::SyncHub& hub, ChatroomOptions options,
                          const std::string& pattern);
 
 }  // namespace parley::net

@@ -16,10 +16,13 @@ constexpr std::size_t kReadBufferBytes = 64 * 1024;
 constexpr std::size_t kMaxGather = 64;  // frames per write syscall
 }  // namespace
 
-const char* Connection::kind() const { return mode_ == Mode::websocket ? "ws" : "stream"; }
+std::atomic<std::int64_t>& Connection::open_gauge() const {
+  return transport_ == core::Transport::websocket ? metrics().websockets_open
+                                                  : metrics().streams_open;
+}
 
-core::Frame Session::make_text_frame(std::string text) {
-  return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::text, text));
+const char* Connection::kind() const {
+  return transport_ == core::Transport::websocket ? "ws" : "stream";
 }
 
 void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
@@ -46,42 +49,25 @@ void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_v
 }
 
 Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-                       std::string peer, std::string path, WsAccept accept)
+                       std::string peer, ConnectionSetup setup)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       net_(net),
       thread_(thread),
       id_(net.next_session_id()),
       peer_(std::move(peer)),
-      path_(std::move(path)),
-      mode_(Mode::websocket),
-      idle_timeout_(accept.idle_timeout),
-      make_handler_(std::move(accept.make)),
+      path_(std::move(setup.path)),
+      transport_(setup.transport),
+      idle_timeout_(setup.idle_timeout),
+      make_dialect_(std::move(setup.make)),
       parser_(net.options.max_frame_bytes),
       last_activity_(std::chrono::steady_clock::now()) {
-  metrics().websockets_open.fetch_add(1, std::memory_order_relaxed);
-}
-
-Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-                       std::string peer, std::string path, std::string head, StreamAccept accept)
-    : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
-      net_(net),
-      thread_(thread),
-      id_(net.next_session_id()),
-      peer_(std::move(peer)),
-      path_(std::move(path)),
-      mode_(Mode::stream),
-      make_handler_(std::move(accept.make)),
-      parser_(net.options.max_frame_bytes),
-      last_activity_(std::chrono::steady_clock::now()) {
-  metrics().streams_open.fetch_add(1, std::memory_order_relaxed);
-  head_ = std::make_shared<const std::string>(std::move(head));
+  open_gauge().fetch_add(1, std::memory_order_relaxed);
+  if (!setup.head.empty()) head_ = std::make_shared<const std::string>(std::move(setup.head));
 }
 
 Connection::~Connection() {
-  (mode_ == Mode::websocket ? metrics().websockets_open : metrics().streams_open)
-      .fetch_sub(1, std::memory_order_relaxed);
+  open_gauge().fetch_sub(1, std::memory_order_relaxed);
   metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -92,18 +78,29 @@ void Connection::start(std::string_view leftover) {
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (head_) enqueue(std::move(head_), true);
-  handler_ = make_handler_();
-  handler_->session = this;
-  handler_->on_open();
-  if (mode_ == Mode::websocket && !leftover.empty()) {
-    if (auto err = parser_.feed(leftover, *this)) {
-      metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("ws session={} peer={}: {} ({})", id_, peer_, err.reason, err.code);
-      close(err.code, err.reason);
-    }
-  }
+  dialect_ = make_dialect_(*this);
+  dialect_->on_open();
+  if (!leftover.empty()) on_bytes(leftover);
   if (idle_timeout_.count() > 0) arm_idle_timer(idle_timeout_);
   read();
+}
+
+bool Connection::on_bytes(std::string_view bytes) {
+  if (transport_ == core::Transport::stream) {
+    // A byte stream's dialect parses what it gets itself (MQTT); an SSE stream ignores it.
+    if (closing_ || torn_down_) return false;
+    if (!take_token()) throttled_ = true;
+    if (dialect_->on_binary(bytes)) return !closing_ && !torn_down_;
+    close(ws::close_code::unsupported_data, "unexpected input");
+    return false;
+  }
+  if (auto err = parser_.feed(bytes, *this)) {
+    metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("ws session={} peer={}: {} (close {})", id_, peer_, err.reason, err.code);
+    close(err.code, err.reason);
+    return false;
+  }
+  return !parser_.closed();
 }
 
 void Connection::read() {
@@ -136,14 +133,8 @@ void Connection::on_readable(const error_code& wait_ec) {
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) return teardown(ec == asio::error::eof ? "peer closed the connection" : ec.message());
     last_activity_ = std::chrono::steady_clock::now();
-    if (mode_ == Mode::stream) continue;  // a stream's client has nothing to say: ignored
-    if (auto err = parser_.feed(std::string_view(buffer.data(), n), *this)) {
-      metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("ws session={} peer={}: {} (close {})", id_, peer_, err.reason, err.code);
-      close(err.code, err.reason);
-      break;
-    }
-    if (torn_down_ || parser_.closed() || throttled_ || n < buffer.size()) break;
+    if (!on_bytes(std::string_view(buffer.data(), n))) break;
+    if (torn_down_ || throttled_ || n < buffer.size()) break;
   }
   if (throttled_ && !torn_down_) {
     // Over the message rate: stop reading until the budget is positive again. The kernel's
@@ -164,25 +155,26 @@ void Connection::on_message(ws::Opcode op, std::string_view payload) {
   if (closing_) return;
   metrics().frames_in.fetch_add(1, std::memory_order_relaxed);
   if (!take_token()) throttled_ = true;
-  if (op == ws::Opcode::text)
-    handler_->on_text(payload);
-  else
-    handler_->on_binary(payload);
+  if (op == ws::Opcode::text) return dialect_->on_text(payload);
+  if (!dialect_->on_binary(payload)) {
+    spdlog::info("ws session={} peer={}: binary frame; closing 1003", id_, peer_);
+    close(ws::close_code::unsupported_data, "binary frames are not supported");
+  }
 }
 
 void Connection::on_ping(std::string_view payload) {
-  if (!closing_)
-    enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::pong, payload)), true);
-  if (handler_ && !closing_) handler_->on_ping(payload);
+  if (closing_) return;
+  enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::pong, payload)), true);
+  dialect_->on_alive();
 }
 
-void Connection::on_pong(std::string_view payload) {
-  if (handler_ && !closing_) handler_->on_pong(payload);
+void Connection::on_pong(std::string_view) {
+  if (!closing_) dialect_->on_alive();
 }
 
-void Connection::ping(std::string_view payload) {
-  if (mode_ != Mode::websocket || closing_ || torn_down_) return;
-  enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::ping, payload)), true);
+void Connection::ping() {
+  if (transport_ != core::Transport::websocket || closing_ || torn_down_) return;
+  enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::ping, {})), true);
 }
 
 void Connection::on_close(std::uint16_t code, std::string_view reason) {
@@ -196,11 +188,26 @@ void Connection::on_close(std::uint16_t code, std::string_view reason) {
   close(code == ws::close_code::no_status ? ws::close_code::normal : code, "");
 }
 
+core::Frame Connection::make_frame(std::string text) {
+  if (transport_ == core::Transport::stream)
+    return std::make_shared<const std::string>(std::move(text));
+  return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::text, text));
+}
+
+core::Frame Connection::make_binary_frame(std::string data) {
+  if (transport_ == core::Transport::stream)
+    return std::make_shared<const std::string>(std::move(data));
+  return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::binary, data));
+}
+
 void Connection::send_text(std::string text) {
   if (closing_ || torn_down_) return;
-  if (mode_ == Mode::stream)
-    return enqueue(std::make_shared<const std::string>(std::move(text)), false);
-  enqueue(make_text_frame(std::move(text)), false);
+  enqueue(make_frame(std::move(text)), false);
+}
+
+void Connection::send_binary(std::string data) {
+  if (closing_ || torn_down_) return;
+  enqueue(make_binary_frame(std::move(data)), false);
 }
 
 void Connection::send_frame(const core::Frame& frame) {
@@ -212,7 +219,7 @@ void Connection::close(std::uint16_t code, std::string_view reason) {
   if (closing_ || torn_down_) return;
   closing_ = true;
   spdlog::info("{} close session={} peer={} code={} reason={}", kind(), id_, peer_, code, reason);
-  if (mode_ == Mode::stream) {
+  if (transport_ == core::Transport::stream) {
     // A stream ends by closing the connection once what is queued is written.
     peer_closed_ = true;
     if (queue_.empty()) return teardown("closed");
@@ -343,7 +350,7 @@ void Connection::teardown(std::string_view why) {
   torn_down_ = true;
   for (auto& t : timers_) t->cancel();
   spdlog::info("{} gone session={} peer={}: {}", kind(), id_, peer_, why);
-  if (handler_) handler_->on_close();
+  if (dialect_) dialect_->on_close();
   error_code ignored;
   timer_.cancel();
   socket_.close(ignored);

@@ -65,13 +65,13 @@ SqliteTopicStore::SqliteTopicStore(std::filesystem::path db_file, std::chrono::m
 
 SqliteTopicStore::~SqliteTopicStore() { close(); }
 
-std::vector<core::TopicRecord> SqliteTopicStore::load() {
+std::vector<topics::TopicRecord> SqliteTopicStore::load() {
   auto db = sqlite::Db::open(db_file_, /*create=*/false);
   auto all = db.prepare_or_throw(kAll);
-  std::vector<core::TopicRecord> out;
+  std::vector<topics::TopicRecord> out;
   int rc;
   while ((rc = all.step()) == SQLITE_ROW) {
-    core::TopicRecord r;
+    topics::TopicRecord r;
     r.name = all.column_text(0);
     r.type = all.column_text(1);
     r.value = all.column_text(2);
@@ -153,7 +153,7 @@ bool SqliteTopicStore::write(const std::vector<std::string>& topics) {
   };
   if (w.db.exec("BEGIN") != SQLITE_OK) return fail("BEGIN");
   for (const auto& name : topics) {
-    std::optional<core::TopicRecord> r = snapshot_(name);
+    std::optional<topics::TopicRecord> r = snapshot_(name);
     if (!r) {
       w.erase.bind(1, name);
       if (w.erase.step() != SQLITE_DONE) return fail("delete");

@@ -189,8 +189,8 @@ def wait_until(cond, what, timeout=WAIT_S):
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting until %s\n--- log:\n%s"
-                                 % (what, "\n".join(OUTPUT.since(-60))))
+            raise AssertionError("timed out waiting until %s (client threads dead so far: %s)"
+                                 "\n--- log:\n%s" % (what, DEAD, "\n".join(OUTPUT.since(-60))))
         time.sleep(0.01)
 
 
@@ -283,12 +283,13 @@ class Backend:
                 out.append((label, json.loads(text)))
         return out
 
-    async def raw(self, frames, told=0):
+    async def raw(self, frames, expect=()):
         """Sends each frame (text) on a fresh plain WebSocket connection subscribed to its message
         topic, then a subscribe to "probe" (a topic that exists: both servers answer it with an
         update). Returns what came back until that answer, sorted: frame types, "message" for a
-        message on the message topic, "close <code>" if the connection closed. Messages travel
-        apart from the other answers: the first `told` are waited for past the probe's answer."""
+        message on the message topic, "close <code>" if the connection closed. Some answers
+        travel apart from the others (Parley's messages and the rejections its core decides):
+        those in `expect` are waited for past the probe's answer too."""
         async with websockets.connect("ws://127.0.0.1:%d" % self.port) as ws:
             hello = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
             mine = "_chatroom/client_message/%d" % hello["args"]["id"]
@@ -301,7 +302,7 @@ class Backend:
                 await ws.send(json.dumps({"type": "subscribe",
                                           "args": {"topic_name": "probe", "type": "string"}}))
                 probed = False
-                while not probed or got.count("message") < told:
+                while not probed or any(got.count(k) < list(expect).count(k) for k in expect):
                     frame = json.loads(await asyncio.wait_for(ws.recv(), WAIT_S))
                     topic = frame["args"].get("topic_name") if frame["type"] == "update" else None
                     if topic == "probe":
@@ -310,6 +311,8 @@ class Backend:
                         got.append("message" if topic == mine else frame["type"])
             except websockets.ConnectionClosed:
                 got.append("close %s" % ws.close_code)
+            except asyncio.TimeoutError:
+                got.append("nothing more within %s s" % WAIT_S)
             return sorted(got)
 
 
@@ -581,6 +584,12 @@ class Scenarios:
         probe = a.RegisterTopic(StringTopic, "probe")
         probe.Set("here")
         b.settled(probe)
+        # The bad updates go to another topic: the probe's answer (an update of "probe") would
+        # tell a 9512c29 client to undo its changes to "probe", and Parley would then not send it
+        # their rejection (that client would die of it).
+        target = a.RegisterTopic(StringTopic, "target")
+        target.Set("here")
+        b.settled(target)
         cases = {
             "not_json": ["this is not json"],
             "not_an_object": ["[1, 2]"],
@@ -591,16 +600,18 @@ class Scenarios:
             "subscribe_bad_type": [json.dumps({"type": "subscribe",
                                                "args": {"topic_name": "x", "type": "nope"}})],
             "update_not_a_change": [json.dumps({"type": "update",
-                                                "args": {"topic_name": "probe", "change": [1]}})],
+                                                "args": {"topic_name": "target", "change": [1]}})],
             "update_without_value": [json.dumps({"type": "update", "args": {
-                "topic_name": "probe", "change": {"type": "set", "id": "1"}}})],
+                "topic_name": "target", "change": {"type": "set", "id": "1"}}})],
             "request_bad_name": [json.dumps({"type": "request", "args": {
                 "service_name": ["x"], "args": {}, "request_id": "z"}})],
         }
-        # Parley tells these on the client's message topic (the original had no such topic).
-        told = {"unknown_type": 1, "no_args": 1, "subscribe_bad_name": 1, "subscribe_bad_type": 1,
-                "update_not_a_change": 1, "update_without_value": 1} if b.parley else {}
-        outcome = {name: asyncio.run(b.raw(frames, told.get(name, 0)))
+        # What Parley answers apart from the probe's answer (the original had no message topic).
+        told, rejected = ["message"], ["message", "reject_update"]
+        late = {"unknown_type": told, "no_args": told, "subscribe_bad_name": told,
+                "subscribe_bad_type": told, "update_not_a_change": rejected,
+                "update_without_value": rejected} if b.parley else {}
+        outcome = {name: asyncio.run(b.raw(frames, late.get(name, ())))
                    for name, frames in cases.items()}
         # The server is still up, and the original client still served.
         probe.Set("still here")

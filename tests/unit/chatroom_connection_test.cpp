@@ -78,13 +78,13 @@ TEST(ChatroomMessage, ArgsWinsOverContent) {
 class ChatroomConnection : public ::testing::Test {
  protected:
   ChatroomConnection() : dispatcher(2), broker(dispatcher, nullptr, {}) {
-    core::SyncHubOptions options;
+    topics::SyncHubOptions options;
     options.request_timeout = 500ms;
-    hub = std::make_unique<core::SyncHub>(broker, dispatcher, timers, options);
+    hub = std::make_unique<topics::SyncHub>(broker, dispatcher, timers, options);
   }
   ~ChatroomConnection() override {
     for (auto& c : clients)
-      if (c.conn) c.conn->close();
+      if (c.conn) c.conn->on_close();
   }
 
   struct Client {
@@ -103,7 +103,7 @@ class ChatroomConnection : public ::testing::Test {
     Client c;
     c.sink = std::make_unique<test::ChatroomSink>();
     c.conn = std::make_shared<Connection>(*hub, *c.sink, thread, "127.0.0.1:5", options);
-    c.conn->open();
+    c.conn->on_open();
     clients.push_back(std::move(c));
     return clients.back();
   }
@@ -120,7 +120,7 @@ class ChatroomConnection : public ::testing::Test {
   test::QueueDispatcher dispatcher;
   test::ManualTimers timers;
   core::LocalBroker broker;
-  std::unique_ptr<core::SyncHub> hub;
+  std::unique_ptr<topics::SyncHub> hub;
   std::deque<Client> clients;
 };
 
@@ -301,7 +301,7 @@ TEST_F(ChatroomConnection, ProviderDisconnectAndTimeout) {
             J(R"("request to 'slow' timed out after 500 ms")"));
   send(caller, "request", R"({"service_name":"slow","request_id":"b"})");
   dispatcher.drain();
-  provider.conn->close();
+  provider.conn->on_close();
   EXPECT_EQ(got(caller)[0].at("content").at("error"),
             J(R"("the provider of 'slow' disconnected before responding")"));
 }
@@ -360,8 +360,8 @@ TEST_F(ChatroomConnection, CloseLeavesEverything) {
   Client& a = open();
   send(a, "subscribe", R"({"topic_name":"n","type":"int"})");
   send(a, "register_service", R"({"service_name":"svc"})");
-  a.conn->close();
-  a.conn->close();  // idempotent
+  a.conn->on_close();
+  a.conn->on_close();  // idempotent
   EXPECT_EQ(hub->client_count(), 0u);
   Client& b = open();
   send(b, "request", R"({"service_name":"svc","request_id":"x"})");
@@ -379,7 +379,7 @@ TEST_F(ChatroomConnection, PrivateMessagesToAGoneConnectionAreDropped) {
                          json::serialize(req[1].at("content").at("request_id")) + "}}");
   ASSERT_FALSE(dispatcher.posted.empty());
   std::size_t sent_before = caller.sink->sent.size();
-  caller.conn->close();
+  caller.conn->on_close();
   caller.conn.reset();  // as the session handler does
   dispatcher.drain();
   EXPECT_EQ(caller.sink->sent.size(), sent_before);
@@ -394,6 +394,44 @@ std::vector<json::object> bodies(const std::vector<json::object>& frames, std::s
   for (const auto& f : frames)
     if (f.at("type").as_string() == type) out.push_back(f.at("args").as_object());
   return out;
+}
+
+TEST_F(ChatroomConnection, UpdatesGoOutInTheTopicsOrderWhateverOrderTheyComeIn) {
+  Client &a = open(0, ConnectionOptions{}), &b = open(0);
+  send(a, "subscribe", R"({"topic_name":"n","type":"int"})");  // revision 0
+  send(b, "subscribe", R"({"topic_name":"n","type":"int"})");
+  got(a);
+  got(b);
+  // As a thread may run them: a change made on it after later changes made elsewhere.
+  auto deliver = [&](Client& c, std::uint64_t revision) {
+    auto broadcast = std::make_shared<core::Broadcast>();
+    broadcast->dialect = "chatroom";
+    broadcast->event = "update";
+    broadcast->payload =
+        json::object{{"topic_name", "n"},
+                     {"change", json::object{{"topic_name", "n"},
+                                             {"topic_type", "int"},
+                                             {"type", "set"},
+                                             {"value", revision * 10},
+                                             {"old_value", nullptr},
+                                             {"id", "c" + std::to_string(revision)}}},
+                     {"revision", revision}};
+    core::Event ev;
+    ev.kind = core::Event::Kind::broadcast;
+    ev.channel = hub->channel_of("n");
+    ev.broadcast = broadcast;
+    core::EncodeCache cache;
+    c.conn->deliver(ev, cache);
+  };
+  for (Client* c : {&a, &b})
+    for (std::uint64_t revision : {2, 3, 1, 2, 5, 4}) deliver(*c, revision);
+  std::vector<json::value> values;
+  for (auto& u : bodies(got(a), "update")) values.push_back(u.at("change").at("value"));
+  EXPECT_EQ(values, (std::vector<json::value>{J("10"), J("20"), J("30"), J("40"), J("50")}));
+  std::vector<json::value> ids;
+  for (auto& f : got(b)) ids.push_back(f.at("content").at("change").at("id"));
+  EXPECT_EQ(ids, (std::vector<json::value>{J(R"("c1")"), J(R"("c2")"), J(R"("c3")"), J(R"("c4")"),
+                                           J(R"("c5")")}));
 }
 
 TEST_F(ChatroomConnection, OriginalIsTheDefaultWithArgs) {
@@ -598,7 +636,7 @@ TEST(ChatroomDebugFeed, EventsAreNumberedLoggedAndBroadcast) {
   test::QueueDispatcher dispatcher(1);
   test::ManualTimers timers;
   core::LocalBroker broker(dispatcher, nullptr, {});
-  core::SyncHub hub(broker, dispatcher, timers);
+  topics::SyncHub hub(broker, dispatcher, timers);
   DebugFeed feed(broker, hub, 3, [] { return std::int64_t{42}; });
   hub.set_observer(&feed);
   struct Watcher final : core::Subscriber {
@@ -611,7 +649,7 @@ TEST(ChatroomDebugFeed, EventsAreNumberedLoggedAndBroadcast) {
 
   auto fake = std::make_shared<test::FakeClient>();
   std::uint64_t id = hub.connect(0, fake, "1.2.3.4:5");
-  auto sub = hub.subscribe(id, 0, fake.get(), "n", core::TopicType::integer);
+  auto sub = hub.subscribe(id, 0, fake.get(), "n", topics::TopicType::integer);
   hub.update(id, "n", O(R"({"type":"add","value":2})"));
   dispatcher.drain();
   std::vector<std::string> kinds;

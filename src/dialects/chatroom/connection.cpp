@@ -16,6 +16,9 @@ namespace {
 // Original protocol: ids remembered per topic, and topics with a preview, at most.
 constexpr std::size_t kIdsKept = 1024;
 constexpr std::size_t kPreviewsPerSubscription = 2;
+// Updates held for their turn per topic, at most: past it, something is lost, not late (logged,
+// and the held ones are sent in order).
+constexpr std::size_t kHeldMax = 4096;
 
 // The body's string field `key`, or null when absent or not a non-empty string.
 const json::string* string_field(const json::object& body, std::string_view key) {
@@ -44,22 +47,22 @@ std::string_view type_of(const json::object& change) {
 
 }  // namespace
 
-Connection::Connection(core::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
+Connection::Connection(topics::SyncHub& hub, core::Sink& sink, std::size_t thread, std::string peer,
                        ConnectionOptions options)
     : hub_(hub), sink_(sink), thread_(thread), peer_(std::move(peer)), options_(options) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() { on_close(); }
 
-void Connection::open() {
+void Connection::on_open() {
   id_ = hub_.connect(thread_, weak_from_this(), peer_);
   spdlog::info("chatroom: client {} connected, peer={}", id_, peer_);
   send("hello", json::object{{"id", id_}});
 }
 
-void Connection::close() {
+void Connection::on_close() {
   if (closed_ || id_ == 0) return;
   closed_ = true;
-  for (const auto& [topic, revision] : subscribed_)
+  for (const auto& [topic, subscription] : subscribed_)
     hub_.unsubscribe(thread_, this, topic, original());
   subscribed_.clear();
   previews_.clear();
@@ -94,13 +97,13 @@ void Connection::on_subscribe(const json::object& body) {
   if (!topic)
     return refuse(field_or_null(body, "topic_name"),
                   "subscribe needs a topic_name: a non-empty string");
-  std::optional<core::TopicType> type;
+  std::optional<topics::TopicType> type;
   if (const json::value* t = body.if_contains("type"); t && !t->is_null()) {
-    if (t->is_string()) type = core::parse_topic_type(t->get_string());
+    if (t->is_string()) type = topics::parse_topic_type(t->get_string());
     if (!type)
       return refuse(*topic, fmt::format("unknown topic type {}: use generic, string, int, float, "
                                         "set (u_list), list, dict or event",
-                                        core::json_preview(*t)));
+                                        topics::json_preview(*t)));
   }
   std::string name(*topic);
   if (!subscribed_.contains(name) && subscribed_.size() >= options_.max_subscriptions)
@@ -108,12 +111,12 @@ void Connection::on_subscribe(const json::object& body) {
                   fmt::format("too many subscriptions (at most {})", options_.max_subscriptions));
   auto result = hub_.subscribe(id_, thread_, this, name, type, original());
   if (auto* error = std::get_if<std::string>(&result)) return refuse(*topic, *error);
-  auto& ok = std::get<core::SyncHub::Subscribed>(result);
-  subscribed_[name] = ok.revision;
+  auto& ok = std::get<topics::SyncHub::Subscribed>(result);
+  subscribed_[name] = Subscription{ok.revision, {}};
   if (!original()) {
-    if (ok.type != core::TopicType::event)
+    if (ok.type != topics::TopicType::event)
       send("update", json::object{{"topic_name", name}, {"change", std::move(ok.change)}});
-  } else if (!ok.created && ok.type != core::TopicType::event) {
+  } else if (!ok.created && ok.type != topics::TopicType::event) {
     // As the original server: the value of a topic that exists, none for one just created (the
     // client starts from its type's default value, which the topic has).
     json::object change = class_fields(ok.change);
@@ -121,8 +124,8 @@ void Connection::on_subscribe(const json::object& body) {
     send("update", json::object{{"topic_name", name}, {"change", std::move(change)}});
   }
   if (ok.type_differs)
-    tell(fmt::format("topic '{}' is a {} topic, not {}", name, core::topic_type_name(ok.type),
-                     core::topic_type_name(*type)));
+    tell(fmt::format("topic '{}' is a {} topic, not {}", name, topics::topic_type_name(ok.type),
+                     topics::topic_type_name(*type)));
 }
 
 void Connection::on_unsubscribe(const json::object& body) {
@@ -205,13 +208,19 @@ void Connection::deliver(const core::Event& ev, core::EncodeCache& cache) {
   if (b.dialect != hub_.options().dialect || b.event != "update") return;
   auto it = subscribed_.find(hub_.topic_of_channel(ev.channel));
   if (it == subscribed_.end()) return;
+  Subscription& sub = it->second;
   const json::object* payload = b.payload.if_object();
   const json::value* revision = payload ? payload->if_contains("revision") : nullptr;
   if (!revision || !revision->is_uint64()) return;
-  if (revision->get_uint64() <= it->second) return;  // already in the value it was sent
+  std::uint64_t rev = revision->get_uint64();
+  if (rev <= sub.revision || sub.early.contains(rev)) return;  // the client has it
   const json::object* change = payload->at("change").if_object();
   if (!change) return;
+
+  Held update;
+  update.id = change->contains("id") ? change->at("id") : json::value(nullptr);
   const json::value* after = payload->if_contains("value");  // given for original subscribers
+  bool renderable = true;
   if (original()) {
     // An event's emit has no value to set, and the 9512c29 client no change for it: not sent.
     std::string_view type = type_of(*change);
@@ -219,18 +228,40 @@ void Connection::deliver(const core::Event& ev, core::EncodeCache& cache) {
       if (type != "emit" && type != "reversed_emit")
         spdlog::error("chatroom: a '{}' change to '{}' came without the value after it", type,
                       it->first);
-      return;
+      renderable = false;
     }
-    seen_update(it->first, change->contains("id") ? change->at("id") : json::value(nullptr));
   }
-  // Rendered once per broadcast for every subscriber with the same envelope and protocol.
-  const core::Frame& frame = cache.get(format_of(options_.envelope, options_.protocol), [&] {
-    json::object rendered = original() ? *original_change(*change, after) : *change;
-    return sink_.make_frame(encode(
-        options_.envelope, "update",
-        json::object{{"topic_name", payload->at("topic_name")}, {"change", std::move(rendered)}}));
-  });
-  if (frame) sink_.send_frame(frame);
+  if (renderable) {
+    // Rendered once per broadcast for every subscriber with the same envelope and protocol.
+    update.frame = cache.get(format_of(options_.envelope, options_.protocol), [&] {
+      json::object rendered = original() ? *original_change(*change, after) : *change;
+      return sink_.make_frame(encode(options_.envelope, "update",
+                                     json::object{{"topic_name", payload->at("topic_name")},
+                                                  {"change", std::move(rendered)}}));
+    });
+  }
+
+  if (rev != sub.revision + 1) {  // early: the ones before it are still on their way
+    sub.early.emplace(rev, std::move(update));
+    if (sub.early.size() <= kHeldMax) return;
+    spdlog::error("chatroom: client {}: updates of '{}' after revision {} never came; going on",
+                  id_, it->first, sub.revision);
+    sub.revision = sub.early.begin()->first - 1;
+  } else {
+    send_update(it->first, update);
+    sub.revision = rev;
+  }
+  for (auto next = sub.early.begin(); next != sub.early.end() && next->first == sub.revision + 1;
+       next = sub.early.erase(next)) {
+    send_update(it->first, next->second);
+    sub.revision = next->first;
+  }
+}
+
+void Connection::send_update(const std::string& topic, const Held& update) {
+  if (!update.frame) return;
+  if (original()) seen_update(topic, update.id);
+  sink_.send_frame(update.frame);
 }
 
 void Connection::deliver_private(std::string_view kind, const json::object& content) {

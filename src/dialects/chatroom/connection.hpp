@@ -12,6 +12,12 @@
 // thread dies on a rejection that finds no preview at all. So a rejection of a change the client
 // has certainly undone already is not sent (it is logged and told on the message topic).
 //
+// A topic's updates reach the client in the topic's order whatever the order the broadcasts reach
+// this thread in: an I/O thread runs what it posted itself after what other threads posted
+// meanwhile (Asio's private queue of a one-thread io_context), so the broadcast of a change made
+// here may come after a later change made elsewhere. Revisions are consecutive per topic: one
+// that comes early is held until the ones before it came.
+//
 // Owned by a shared_ptr (the hub holds a weak_ptr to post private messages to it).
 #include <boost/json/object.hpp>
 #include <deque>
@@ -20,9 +26,10 @@
 #include <string>
 #include <string_view>
 
-#include "core/sync_hub.hpp"
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "dialects/chatroom/message.hpp"
-#include "dialects/chatroom/sink.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::dialects::chatroom {
 
@@ -32,21 +39,22 @@ struct ConnectionOptions {
   Protocol protocol = Protocol::original;
 };
 
-class Connection final : public core::Subscriber,
-                         public core::SyncClient,
+class Connection final : public core::DialectConnection,
+                         public core::Subscriber,
+                         public topics::SyncClient,
                          public std::enable_shared_from_this<Connection> {
  public:
-  Connection(core::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
+  Connection(topics::SyncHub& hub, core::Sink& sink, std::size_t thread, std::string peer,
              ConnectionOptions options = {});
-  // Calls close().
+  // Calls on_close().
   ~Connection() override;
 
   // Joins the hub and sends hello {id}. Call once, right after construction.
-  void open();
+  void on_open() override;
   // One complete text message from the client.
-  void on_text(std::string_view text);
+  void on_text(std::string_view text) override;
   // Unsubscribes every topic and leaves the hub. Idempotent; nothing is sent after it.
-  void close();
+  void on_close() override;
 
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
   void deliver_private(std::string_view kind, const boost::json::object& content) override;
@@ -55,6 +63,16 @@ class Connection final : public core::Subscriber,
   std::size_t subscription_count() const { return subscribed_.size(); }
 
  private:
+  // One subscribed topic: the revision the client has (its value, then every update sent), and
+  // the updates that came before their turn, by revision.
+  struct Held {
+    core::Frame frame;      // null: nothing to send (an emit, to an original client)
+    boost::json::value id;  // the change's id, for the original client's preview
+  };
+  struct Subscription {
+    std::uint64_t revision = 0;
+    std::map<std::uint64_t, Held> early;
+  };
   // The original client's preview of one topic, as far as the server can tell.
   struct Preview {
     std::deque<std::string> pending;  // ids of its changes, oldest first, not yet answered
@@ -87,16 +105,18 @@ class Connection final : public core::Subscriber,
   // The client is sent a change with this id for topic (original protocol): its preview moves.
   void seen_update(const std::string& topic, const boost::json::value& id);
   void undo_all(Preview& preview);
+  // Sends one update of topic in its turn.
+  void send_update(const std::string& topic, const Held& update);
 
-  core::SyncHub& hub_;
-  Sink& sink_;
+  topics::SyncHub& hub_;
+  core::Sink& sink_;
   const std::size_t thread_;
   const std::string peer_;
   const ConnectionOptions options_;
   std::uint64_t id_ = 0;
   bool closed_ = false;
-  // Topic -> revision of the value this client was sent; broadcasts at or below it are old.
-  std::map<std::string, std::uint64_t, std::less<>> subscribed_;
+  // Broadcasts at or below a subscription's revision are old.
+  std::map<std::string, Subscription, std::less<>> subscribed_;
   std::map<std::string, Preview, std::less<>> previews_;  // original protocol only
 };
 

@@ -7,11 +7,13 @@
 // - Topics. A registry (one mutex, held for lookups only) maps names to slots. A slot's own
 //   mutex serializes the topic's changes: a change is prepared, applied and broadcast under it
 //   (broker channel "<channel_prefix><name>", Broadcast{dialect, "update", {topic_name, change,
-//   revision[, value]}}), so every subscriber sees one topic's changes in one order. `value`, the
-//   topic's value after the change, comes with every change but a set or an emit while a
-//   subscriber asked for values (one that can only take sets). A subscriber is
-//   subscribed to the channel before it reads the value; it remembers the revision it was sent
-//   and drops broadcasts at or below it.
+//   revision[, value]}}): one order per topic, revisions consecutive from 1. `value`, the topic's
+//   value after the change, comes with every change but a set or an emit while a subscriber
+//   asked for values (one that can only take sets). A subscriber is subscribed to the channel
+//   before it reads the value; it remembers the revision it was sent and drops broadcasts at or
+//   below it. Broadcasts may reach a thread out of their order (a thread runs what it posted
+//   itself after what others posted meanwhile): a subscriber that needs the order holds one that
+//   comes early until the revisions before it came (the ChatRoom connection does).
 // - Validation by a client. While a client provides "<validator_prefix><topic>", a change to the
 //   topic waits at the head of the topic's queue for the validator's answer; later changes queue
 //   behind it, so the topic's order holds. The answer applies or rejects it; a timeout or the
@@ -42,12 +44,12 @@
 #include <vector>
 
 #include "core/broker.hpp"
-#include "core/service_relay.hpp"
 #include "core/timers.hpp"
-#include "core/topic_change.hpp"
-#include "core/topic_store.hpp"
+#include "topics/service_relay.hpp"
+#include "topics/topic_change.hpp"
+#include "topics/topic_store.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 // The hub's view of a connected client.
 class SyncClient {
@@ -96,7 +98,8 @@ struct SyncHubOptions {
 class SyncHub {
  public:
   // broker, dispatcher and timers must outlive the hub.
-  SyncHub(Broker& broker, Dispatcher& dispatcher, Timers& timers, SyncHubOptions options = {});
+  SyncHub(core::Broker& broker, core::Dispatcher& dispatcher, core::Timers& timers,
+          SyncHubOptions options = {});
   ~SyncHub();
 
   // Start-up, before serving: the stored topics, the store and the observer (either may be null).
@@ -127,11 +130,11 @@ class SyncHub {
   // reserved, the topic does not exist and cannot be created, or there are too many topics.
   // wants_values: s needs the value after each change that is not a set (see the top).
   std::variant<Subscribed, std::string> subscribe(std::uint64_t client, std::size_t thread,
-                                                  Subscriber* s, const std::string& topic,
+                                                  core::Subscriber* s, const std::string& topic,
                                                   std::optional<TopicType> type,
                                                   bool wants_values = false);
   // wants_values as given to subscribe().
-  void unsubscribe(std::size_t thread, Subscriber* s, const std::string& topic,
+  void unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic,
                    bool wants_values = false);
   // A client's change. Applied and broadcast, now or after validation, or answered with a
   // reject_update to the client.
@@ -204,9 +207,9 @@ class SyncHub {
               std::string error);
   void expire(const std::string& request_id);
 
-  Broker& broker_;
-  Dispatcher& dispatcher_;
-  Timers& timers_;
+  core::Broker& broker_;
+  core::Dispatcher& dispatcher_;
+  core::Timers& timers_;
   const SyncHubOptions options_;
   TopicStore* store_ = nullptr;
   SyncObserver* observer_ = nullptr;
@@ -221,4 +224,4 @@ class SyncHub {
   std::unordered_map<std::uint64_t, ClientEntry> clients_;
 };
 
-}  // namespace parley::core
+}  // namespace parley::topics

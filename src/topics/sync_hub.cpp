@@ -1,5 +1,5 @@
 // SyncHub: clients and topics. Services are in sync_hub_services.cpp.
-#include "core/sync_hub.hpp"
+#include "topics/sync_hub.hpp"
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <charconv>
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace json = boost::json;
 
@@ -27,7 +27,8 @@ struct SyncHub::Slot {
   bool removed = false;
 };
 
-SyncHub::SyncHub(Broker& broker, Dispatcher& dispatcher, Timers& timers, SyncHubOptions options)
+SyncHub::SyncHub(core::Broker& broker, core::Dispatcher& dispatcher, core::Timers& timers,
+                 SyncHubOptions options)
     : broker_(broker),
       dispatcher_(dispatcher),
       timers_(timers),
@@ -171,11 +172,9 @@ void SyncHub::message_client(std::uint64_t client, std::string text) {
 
 // ---- topics -----------------------------------------------------------------------------------
 
-std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t client,
-                                                                  std::size_t thread, Subscriber* s,
-                                                                  const std::string& topic,
-                                                                  std::optional<TopicType> type,
-                                                                  bool wants_values) {
+std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(
+    std::uint64_t client, std::size_t thread, core::Subscriber* s, const std::string& topic,
+    std::optional<TopicType> type, bool wants_values) {
   if (topic.empty() || topic.size() > options_.max_name_bytes)
     return fmt::format("a topic name is 1 to {} bytes", options_.max_name_bytes);
   bool created = false;
@@ -233,7 +232,7 @@ std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t 
   return out;
 }
 
-void SyncHub::unsubscribe(std::size_t thread, Subscriber* s, const std::string& topic,
+void SyncHub::unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic,
                           bool wants_values) {
   broker_.unsubscribe(channel_of(topic), thread, s);
   if (!wants_values) return;
@@ -348,7 +347,7 @@ void SyncHub::on_validated(const std::string& topic, std::uint64_t seq,
 void SyncHub::apply(Slot& slot, const PreparedChange& p, std::uint64_t client) {
   TopicState& state = slot.state;
   commit_change(state, p, options_.limits);
-  auto b = std::make_shared<Broadcast>();
+  auto b = std::make_shared<core::Broadcast>();
   b->dialect = options_.dialect;
   b->event = "update";
   json::object payload{
@@ -460,4 +459,4 @@ std::optional<json::value> SyncHub::value_of(const std::string& topic) const {
   return slot->state.value;
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics
