@@ -3,6 +3,7 @@
 // system implements (Phoenix, Concierge, ChatRoom, Heavenland, SSE streams, MQTT), whatever
 // carries it. The dialect answers through the core::Sink it was made with. Created on the
 // connection's I/O thread once the transport is open; every call happens on that thread.
+#include <cstddef>
 #include <string_view>
 
 namespace parley::core {
@@ -18,6 +19,9 @@ class DialectConnection {
   // One binary message (WebSocket), or the next bytes of a byte stream (TCP). False when the
   // dialect does not take binary data: the transport closes with 1003.
   virtual bool on_binary(std::string_view data) { return false; }
+  // What a connection that expects nothing from its client (an SSE stream) ignores at most
+  // before it refuses more (its on_binary returns false).
+  static constexpr std::size_t kMaxIgnoredBytes = 1024 * 1024;
   // A WebSocket ping or pong came from the client (the transport answers pings itself).
   virtual void on_alive() {}
   // The connection is gone, for any reason; called once. Leave channels, untrack presence.

@@ -27,7 +27,10 @@ class DebugStream final : public core::DialectConnection, private core::Subscrib
     arm_keep_alive();
   }
   void on_text(std::string_view) override {}
-  bool on_binary(std::string_view) override { return true; }  // ignored
+  bool on_binary(std::string_view data) override {  // ignored, up to kMaxIgnoredBytes
+    ignored_ += data.size();
+    return ignored_ <= kMaxIgnoredBytes;
+  }
   void on_close() override {
     if (!subscribed_) return;
     subscribed_ = false;
@@ -58,6 +61,7 @@ class DebugStream final : public core::DialectConnection, private core::Subscrib
   DebugFeed& feed_;
   std::chrono::milliseconds keep_alive_;
   bool subscribed_ = false;
+  std::size_t ignored_ = 0;
 };
 
 HttpResponse no_store(HttpResponse res) {

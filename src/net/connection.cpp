@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 
 #include "net/metrics.hpp"
 
@@ -26,25 +27,29 @@ const char* Connection::kind() const {
 }
 
 void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
-  dirty_[thread].push_back(std::move(c));
-  if (flush_posted_[thread]) return;
-  flush_posted_[thread] = 1;
+  PerThread& mine = per_thread_[thread];
+  mine.dirty.push_back(std::move(c));
+  if (mine.flush_posted) return;
+  mine.flush_posted = true;
   threads.post(thread, [this, thread] {
-    flush_posted_[thread] = 0;
-    auto dirty = std::move(dirty_[thread]);
-    dirty_[thread].clear();
+    PerThread& mine = per_thread_[thread];
+    mine.flush_posted = false;
+    auto dirty = std::move(mine.dirty);
+    mine.dirty.clear();
     for (auto& c : dirty) c->flush();
   });
 }
 
 void NetContext::abort_all(std::size_t thread) {
-  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  std::vector<Connection*> all(per_thread_[thread].sessions.begin(),
+                               per_thread_[thread].sessions.end());
   for (auto* s : all) s->abort("server shutting down");
 }
 
 void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_view reason) {
   // close() may remove the session from the set: iterate over a copy.
-  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  std::vector<Connection*> all(per_thread_[thread].sessions.begin(),
+                               per_thread_[thread].sessions.end());
   for (auto* s : all) s->close(code, reason);
 }
 
@@ -89,12 +94,16 @@ bool Connection::on_bytes(std::string_view bytes) {
   if (transport_ == core::Transport::stream) {
     // A byte stream's dialect parses what it gets itself (MQTT); an SSE stream ignores it.
     if (closing_ || torn_down_) return false;
-    if (!take_token()) throttled_ = true;
+    charge(1);
     if (dialect_->on_binary(bytes)) return !closing_ && !torn_down_;
     close(ws::close_code::unsupported_data, "unexpected input");
     return false;
   }
-  if (auto err = parser_.feed(bytes, *this)) {
+  // Every frame counts against the inbound rate, control frames and fragments included.
+  const std::uint64_t frames_before = parser_.frames();
+  auto err = parser_.feed(bytes, *this);
+  charge(parser_.frames() - frames_before);
+  if (err) {
     metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("ws session={} peer={}: {} (close {})", id_, peer_, err.reason, err.code);
     close(err.code, err.reason);
@@ -109,9 +118,9 @@ void Connection::read() {
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
-bool Connection::take_token() {
+void Connection::charge(std::uint64_t units) {
   const double rate = static_cast<double>(net_.options.max_messages_per_second);
-  if (rate <= 0) return true;
+  if (rate <= 0 || units == 0) return;
   auto now = std::chrono::steady_clock::now();
   if (refilled_ == std::chrono::steady_clock::time_point{})
     tokens_ = rate;
@@ -119,24 +128,24 @@ bool Connection::take_token() {
     tokens_ =
         std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
   refilled_ = now;
-  tokens_ -= 1;
-  return tokens_ >= 0;
+  tokens_ -= static_cast<double>(units);
+  if (tokens_ < 0) throttled_ = true;
 }
 
 void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
+  // One buffer per loop turn: a client that keeps its socket full cannot hold the thread; the
+  // other connections, the accept loop and the flush run before its next buffer is read.
   thread_local std::array<char, kReadBufferBytes> buffer;
-  for (;;) {
-    error_code ec;
-    std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec) return teardown(ec == asio::error::eof ? "peer closed the connection" : ec.message());
-    last_activity_ = std::chrono::steady_clock::now();
-    if (!on_bytes(std::string_view(buffer.data(), n))) break;
-    if (torn_down_ || throttled_ || n < buffer.size()) break;
-  }
-  if (throttled_ && !torn_down_) {
+  error_code ec;
+  std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return read();
+  if (ec) return teardown(ec == asio::error::eof ? "peer closed the connection" : ec.message());
+  last_activity_ = std::chrono::steady_clock::now();
+  on_bytes(std::string_view(buffer.data(), n));
+  if (torn_down_) return;
+  if (throttled_) {
     // Over the message rate: stop reading until the budget is positive again. The kernel's
     // buffer fills and TCP slows the sender; nothing is dropped.
     metrics().throttled.fetch_add(1, std::memory_order_relaxed);
@@ -148,13 +157,17 @@ void Connection::on_readable(const error_code& wait_ec) {
       read();
     });
   }
+  if (n == buffer.size()) {
+    // More may be waiting: read it after the work already queued on this thread.
+    return asio::post(socket_.get_executor(),
+                      [self = shared_from_this()] { self->on_readable({}); });
+  }
   read();  // keeps reading while closing, to see the peer's close frame or EOF
 }
 
 void Connection::on_message(ws::Opcode op, std::string_view payload) {
   if (closing_) return;
   metrics().frames_in.fetch_add(1, std::memory_order_relaxed);
-  if (!take_token()) throttled_ = true;
   if (op == ws::Opcode::text) return dialect_->on_text(payload);
   if (!dialect_->on_binary(payload)) {
     spdlog::info("ws session={} peer={}: binary frame; closing 1003", id_, peer_);
@@ -232,11 +245,16 @@ void Connection::close(std::uint16_t code, std::string_view reason) {
 
 void Connection::enqueue(core::Frame frame, bool control) {
   if (torn_down_) return;
-  // Only a connection whose socket already refused bytes is known to be slow; a burst queued
-  // within one loop turn is judged after the flush has given the kernel what it takes.
-  if (!control && waiting_writable_ &&
-      queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
-    return slow_consumer();
+  // The unsent bytes are bounded here, on every path (data, control frames, streams), so no
+  // client can grow them past max_queue_bytes, not even one that never reads. A burst to a
+  // fast reader is not mistaken for a slow one: what the kernel takes now is written first.
+  if (queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
+    if (!waiting_writable_) flush();
+    if (torn_down_) return;
+    if (queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
+      if (control) spdlog::debug("{} session={}: control frame over the queue limit", kind(), id_);
+      return slow_consumer();
+    }
   }
   queued_bytes_ += frame->size();
   queue_.push_back(std::move(frame));

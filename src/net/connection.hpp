@@ -75,8 +75,9 @@ class Connection final : public core::Sink,
   bool on_bytes(std::string_view bytes);
   void read();
   void on_readable(const boost::system::error_code& ec);
-  // Takes one inbound message from the rate budget; false when the budget is spent.
-  bool take_token();
+  // Takes units (frames, or reads of a byte stream) from the inbound rate budget; reading
+  // pauses (throttled_) when it is spent.
+  void charge(std::uint64_t units);
   void enqueue(core::Frame frame, bool control);
   void consume(std::size_t written);
   void on_drained();

@@ -47,8 +47,11 @@ class Stream final : public core::DialectConnection, public core::Subscriber {
   // keep-alive.
   void on_open() override;
   void on_text(std::string_view) override {}
-  // What the client sends on a stream is ignored, as by the original.
-  bool on_binary(std::string_view) override { return true; }
+  // What the client sends on a stream is ignored, as by the original, up to kMaxIgnoredBytes.
+  bool on_binary(std::string_view data) override {
+    ignored_ += data.size();
+    return ignored_ <= kMaxIgnoredBytes;
+  }
   // Unsubscribes; nothing is sent afterwards. Idempotent.
   void on_close() override;
   // Sends the keep-alive comment.
@@ -68,6 +71,7 @@ class Stream final : public core::DialectConnection, public core::Subscriber {
   const std::size_t thread_;
   const StreamOptions options_;
   std::uint64_t last_offset_ = 0;  // of the newest message sent
+  std::size_t ignored_ = 0;        // bytes the client sent
   bool subscribed_ = false;
   bool closed_ = false;
 };
