@@ -380,6 +380,7 @@ const Fields<Config>& config_fields() {
                       }},
                      field<S>("ring_size", &S::ring_size, read_positive),
                      field<S>("retention_interval", &S::retention_interval, read_positive_duration),
+                     field<S>("max_pending_bytes", &S::max_pending_bytes, read_size),
                      // After retention_age and retention_count: channels fall back to them.
                      {"retention", set_channel_retention},
                  }),
@@ -391,6 +392,8 @@ const Fields<Config>& config_fields() {
                      field<A>("nickname_claim", &A::nickname_claim, read_string),
                      field<A>("account_url", &A::account_url, read_string),
                      field<A>("account_timeout", &A::account_timeout, read_positive_duration),
+                     field<A>("password_hash_threads", &A::password_hash_threads, read_positive),
+                     field<A>("password_hash_queue", &A::password_hash_queue, read_count),
                  }),
       section<L>(
           "limits", &Config::limits,
@@ -432,6 +435,8 @@ const Fields<Config>& config_fields() {
                                       read_positive),
               field<HeavenlandConfig>("login_attempts_per_address",
                                       &HeavenlandConfig::login_attempts_per_address, read_positive),
+              field<HeavenlandConfig>("login_attempts_per_account",
+                                      &HeavenlandConfig::login_attempts_per_account, read_positive),
               field<HeavenlandConfig>("login_window", &HeavenlandConfig::login_window,
                                       read_positive_duration),
           })),

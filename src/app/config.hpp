@@ -31,6 +31,8 @@ struct StorageConfig {
                             .fallback = {.max_age = std::chrono::days{7}, .max_count = 10'000}};
   std::size_t ring_size = 1000;  // recent messages kept in memory per channel
   std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
+  // Messages waiting for the store's writer, in bytes; past it publishers are pushed back.
+  std::size_t max_pending_bytes = 16 * 1024 * 1024;
 };
 
 struct AuthConfig {
@@ -40,6 +42,8 @@ struct AuthConfig {
   std::string nickname_claim = "nickname";
   std::string account_url;
   std::chrono::milliseconds account_timeout{5000};  // the account lookup's deadline
+  std::size_t password_hash_threads = 1;  // threads checking passwords (argon2id), no others' work
+  std::size_t password_hash_queue = 16;   // password checks waiting for them; more: "busy"
 };
 
 enum class SlowConsumerPolicy { disconnect, drop };
@@ -67,6 +71,7 @@ struct HeavenlandConfig : SystemConfig {
   std::size_t history_limit = 100;  // messages kept in memory for `history`, and its largest limit
   std::size_t login_attempts_per_connection = 5;  // per login_window, bursts allowed
   std::size_t login_attempts_per_address = 30;    // per login_window, all connections of an address
+  std::size_t login_attempts_per_account = 10;    // per login_window, password logins of a username
   std::chrono::milliseconds login_window{60'000};
 };
 

@@ -11,6 +11,8 @@
 
 namespace parley::core {
 
+class Broker;
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -22,6 +24,11 @@ class Sink {
   virtual void send_frame(const Frame& frame) = 0;
   // Closes the connection with a WebSocket close code; nothing more is sent after it.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  // Flow control for a publisher the broker is not accepting from (Broker::accepting() false):
+  // nothing more is read from this connection until Broker::when_accepting() calls back. The
+  // kernel's buffer fills and TCP slows the client down; nothing it sent is dropped (what was
+  // already read is still handled). Default: nothing.
+  virtual void pause_reading(Broker& broker) {}
 };
 
 }  // namespace parley::core

@@ -107,9 +107,31 @@ void Connection::start(std::string_view leftover) {
 }
 
 void Connection::read() {
-  if (torn_down_) return;
+  if (torn_down_ || read_pending_ || paused_) return;
+  read_pending_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->read_pending_ = false;
+                       self->on_readable(ec);
+                     });
+}
+
+void Connection::pause_reading(std::function<void(Resume)> until) {
+  if (mode_ != Mode::websocket || paused_ || torn_down_) return;
+  paused_ = true;
+  spdlog::debug("{} session={} peer={}: store queue full, reading paused", kind(), id_, peer_);
+  until([weak = weak_from_this(), &threads = net_.threads, thread = thread_] {
+    threads.post(thread, [weak] {
+      if (auto self = weak.lock()) self->resume_reading();
+    });
+  });
+}
+
+void Connection::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  spdlog::debug("{} session={} peer={}: reading resumed", kind(), id_, peer_);
+  if (!throttled_) read();  // else the throttle's timer reads again
 }
 
 bool Connection::take_token() {
@@ -129,6 +151,7 @@ bool Connection::take_token() {
 void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
+  if (paused_) return;  // resume_reading() reads again
   thread_local std::array<char, kReadBufferBytes> buffer;
   for (;;) {
     error_code ec;
@@ -143,7 +166,7 @@ void Connection::on_readable(const error_code& wait_ec) {
       close(err.code, err.reason);
       break;
     }
-    if (torn_down_ || parser_.closed() || throttled_ || n < buffer.size()) break;
+    if (torn_down_ || parser_.closed() || throttled_ || paused_ || n < buffer.size()) break;
   }
   if (throttled_ && !torn_down_) {
     // Over the message rate: stop reading until the budget is positive again. The kernel's
@@ -157,7 +180,8 @@ void Connection::on_readable(const error_code& wait_ec) {
       read();
     });
   }
-  read();  // keeps reading while closing, to see the peer's close frame or EOF
+  // Keeps reading while closing, to see the peer's close frame or EOF. Paused: the resume reads.
+  read();
 }
 
 void Connection::on_message(ws::Opcode op, std::string_view payload) {

@@ -49,6 +49,7 @@ class Connection final : public Session,
   const std::string& peer() const override { return peer_; }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
   void ping(std::string_view payload = {}) override;
+  void pause_reading(std::function<void(Resume)> until) override;
 
   // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
   void flush();
@@ -61,7 +62,9 @@ class Connection final : public Session,
   void on_pong(std::string_view payload) override;
   void on_close(std::uint16_t code, std::string_view reason) override;
 
+  // Waits for readability, unless a wait is pending or reading is paused.
   void read();
+  void resume_reading();
   void on_readable(const boost::system::error_code& ec);
   // Takes one inbound message from the rate budget; false when the budget is spent.
   bool take_token();
@@ -99,7 +102,9 @@ class Connection final : public Session,
 
   double tokens_ = 0;  // inbound message budget (token bucket), refilled at the configured rate
   std::chrono::steady_clock::time_point refilled_;
-  bool throttled_ = false;  // reading paused until the budget refills
+  bool throttled_ = false;     // reading paused until the budget refills
+  bool paused_ = false;        // reading paused by pause_reading(), until resumed
+  bool read_pending_ = false;  // a wait for readability is pending
 
   bool closing_ = false;      // a close frame is queued: nothing more is sent
   bool peer_closed_ = false;  // the peer's close frame arrived

@@ -30,6 +30,10 @@ class Session {
   virtual void after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
   // Sends a WebSocket ping (a stream ignores it). The pong comes to SessionHandler::on_pong.
   virtual void ping(std::string_view payload = {}) {}
+  // Reads nothing more from the connection (after the messages already read) until the resume
+  // function handed to `until` is called, from any thread. A stream ignores it. Default: nothing.
+  using Resume = std::function<void()>;
+  virtual void pause_reading(std::function<void(Resume)> until) {}
 
   // A complete WebSocket text frame, ready to be sent by any WebSocket session.
   static core::Frame make_text_frame(std::string text);

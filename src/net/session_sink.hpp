@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/broker.hpp"
 #include "core/sink.hpp"
 #include "net/session.hpp"
 
@@ -22,6 +23,10 @@ class SessionSink : public Base {
   void send_frame(const core::Frame& frame) override { session_->send_frame(frame); }
   void close(std::uint16_t code, std::string_view reason) override {
     session_->close(code, reason);
+  }
+  void pause_reading(core::Broker& broker) override {
+    session_->pause_reading(
+        [&broker](Session::Resume resume) { broker.when_accepting(std::move(resume)); });
   }
 
  protected:

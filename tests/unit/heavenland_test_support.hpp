@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/rate_limit.hpp"
 #include "dialects/heavenland/authenticator.hpp"
-#include "dialects/heavenland/login_limiter.hpp"
 #include "dialects/heavenland/sink.hpp"
 
 namespace parley::test {
@@ -27,6 +27,7 @@ class HeavenlandSink final : public hl::Sink {
     shared.push_back(frame);
   }
   void close(std::uint16_t code, std::string_view) override { close_code = code; }
+  void pause_reading(core::Broker&) override { ++pauses; }
   // What was sent, parsed, and forgotten.
   std::vector<boost::json::value> take() {
     std::vector<boost::json::value> out;
@@ -39,6 +40,7 @@ class HeavenlandSink final : public hl::Sink {
   std::vector<core::Frame> shared;
   int frames_made = 0;
   std::uint16_t close_code = 0;
+  int pauses = 0;  // pause_reading() calls
 };
 
 // Holds each login until the test completes it with complete().
@@ -80,7 +82,7 @@ class ScriptedAuth final : public hl::Authenticator {
 
 // A steady clock the test moves by hand.
 struct ManualClock {
-  hl::Clock::time_point now{std::chrono::hours(1)};
+  core::Clock::time_point now{std::chrono::hours(1)};
   void advance(std::chrono::milliseconds d) { now += d; }
 };
 

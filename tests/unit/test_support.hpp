@@ -1,10 +1,13 @@
 #pragma once
-// Fakes shared by the unit tests: an inline dispatcher and a recording Phoenix sink.
+// Fakes shared by the unit tests: an inline dispatcher, a store with a settable room and a
+// recording Phoenix sink.
 #include <deque>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "core/message_store.hpp"
 #include "core/subscriber.hpp"
 #include "dialects/phoenix/sink.hpp"
 
@@ -32,6 +35,42 @@ class QueueDispatcher final : public core::Dispatcher {
   std::size_t threads_;
 };
 
+// A store that holds appends until commit(), and whose room the test sets: while it is full the
+// broker does not accept (Broker::accepting) until open() calls the waiters.
+class GatedStore final : public core::MessageStore {
+ public:
+  void append(core::MessagePtr m, Done done) override {
+    appended.push_back(m);
+    held.emplace_back(std::move(m), std::move(done));
+  }
+  std::map<std::string, core::ChannelHistory> load(std::size_t) override { return {}; }
+  void apply_retention(const core::Retention&) override {}
+  void close() override {}
+  bool has_room() const override { return room; }
+  void when_room(std::function<void()> fn) override {
+    if (room) return fn();
+    waiters.push_back(std::move(fn));
+  }
+  // Calls back every held append (as the writer thread would, after its transaction).
+  void commit(bool ok = true) {
+    auto ready = std::move(held);
+    held.clear();
+    for (auto& [m, done] : ready)
+      if (done) done(ok);
+  }
+  void open() {
+    room = true;
+    auto ready = std::move(waiters);
+    waiters.clear();
+    for (auto& fn : ready) fn();
+  }
+
+  bool room = true;
+  std::vector<core::MessagePtr> appended;  // everything ever appended
+  std::vector<std::pair<core::MessagePtr, Done>> held;
+  std::vector<std::function<void()>> waiters;
+};
+
 // Records what a Phoenix connection sends. Frames are the text itself (no transport framing).
 class RecordingSink final : public dialects::phoenix::Sink {
  public:
@@ -48,6 +87,10 @@ class RecordingSink final : public dialects::phoenix::Sink {
     close_code = code;
     close_reason = reason;
   }
+  void pause_reading(core::Broker& broker) override {
+    ++pauses;
+    broker.when_accepting([this] { ++resumes; });
+  }
   std::vector<std::string> take() {
     auto out = std::move(sent);
     sent.clear();
@@ -59,6 +102,8 @@ class RecordingSink final : public dialects::phoenix::Sink {
   int frames_made = 0;
   std::uint16_t close_code = 0;
   std::string close_reason;
+  int pauses = 0;   // pause_reading() calls
+  int resumes = 0;  // the broker's when_accepting() callbacks of those
 };
 
 }  // namespace parley::test
