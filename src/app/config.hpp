@@ -133,4 +133,9 @@ void load_config_file(const std::filesystem::path& file, Config& cfg);
 // The same, from TOML text (tests).
 void load_config_text(std::string_view toml, Config& cfg, const std::string& source = "config");
 
+// Every key a file can set ("limits.max_frame_bytes", "threads"; the per-channel retention
+// tables as one key, "storage.retention"), with its value in cfg as text. For tests and
+// diagnostics: two configurations are equal when their values are.
+std::map<std::string, std::string> config_values(const Config& cfg);
+
 }  // namespace parley::app
