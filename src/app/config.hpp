@@ -31,6 +31,8 @@ struct StorageConfig {
                             .fallback = {.max_age = std::chrono::days{7}, .max_count = 10'000}};
   std::size_t ring_size = 1000;  // recent messages kept in memory per channel
   std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
+  // Messages waiting for the store's writer, in bytes; past it publishers are pushed back.
+  std::size_t max_pending_bytes = 16 * 1024 * 1024;
 };
 
 struct AuthConfig {
@@ -40,6 +42,8 @@ struct AuthConfig {
   std::string nickname_claim = "nickname";
   std::string account_url;
   std::chrono::milliseconds account_timeout{5000};  // the account lookup's deadline
+  std::size_t password_hash_threads = 1;  // threads checking passwords (argon2id), no others' work
+  std::size_t password_hash_queue = 16;   // password checks waiting for them; more: "busy"
 };
 
 enum class SlowConsumerPolicy { disconnect, drop };
@@ -67,6 +71,7 @@ struct HeavenlandConfig : SystemConfig {
   std::size_t history_limit = 100;  // messages kept in memory for `history`, and its largest limit
   std::size_t login_attempts_per_connection = 5;  // per login_window, bursts allowed
   std::size_t login_attempts_per_address = 30;    // per login_window, all connections of an address
+  std::size_t login_attempts_per_account = 10;    // per login_window, password logins of a username
   std::chrono::milliseconds login_window{60'000};
 };
 
@@ -129,5 +134,10 @@ std::size_t parse_size(const std::string& text, const std::string& key);
 void load_config_file(const std::filesystem::path& file, Config& cfg);
 // The same, from TOML text (tests).
 void load_config_text(std::string_view toml, Config& cfg, const std::string& source = "config");
+
+// Every key a file can set ("limits.max_frame_bytes", "threads"; the per-channel retention
+// tables as one key, "storage.retention"), with its value in cfg as text. For tests and
+// diagnostics: two configurations are equal when their values are.
+std::map<std::string, std::string> config_values(const Config& cfg);
 
 }  // namespace parley::app

@@ -74,7 +74,10 @@ int run_server(const Config& cfg) {
 
   std::unique_ptr<storage::SqliteStore> store;
   try {
-    store = std::make_unique<storage::SqliteStore>(cfg.storage.data_dir / "parley.db");
+    storage::SqliteStoreOptions store_options;
+    store_options.max_pending_bytes = cfg.storage.max_pending_bytes;
+    store = std::make_unique<storage::SqliteStore>(cfg.storage.data_dir / "parley.db",
+                                                   std::move(store_options));
   } catch (const std::exception& e) {
     spdlog::critical("storage: {}", e.what());
     return 1;
@@ -91,7 +94,13 @@ int run_server(const Config& cfg) {
   if (cfg.heavenland.enabled) broker_options.recent_size = cfg.heavenland.history_limit;
   broker_owner = std::make_unique<core::LocalBroker>(threads, store.get(), broker_options);
   core::LocalBroker& broker = *broker_owner;
-  broker.restore(store->load(cfg.storage.ring_size));
+  try {
+    broker.restore(store->load(cfg.storage.ring_size));
+  } catch (const std::exception& e) {
+    // Serving without the stored messages would restart every channel's offsets at 1.
+    spdlog::critical("storage: {}; not starting", e.what());
+    return 1;
+  }
   spdlog::info("storage: {} channels restored", broker.channel_count());
 
   net::Server server(threads, net_options(cfg));

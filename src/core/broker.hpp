@@ -3,6 +3,7 @@
 // presence, history. The local broker implements them in process; a clustered one (Redis)
 // implements the same interface, so nothing above it may assume a single process.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,9 +28,23 @@ class Broker {
   virtual void subscribe_all(std::size_t thread, Subscriber* s) = 0;
   virtual void unsubscribe_all(std::size_t thread, Subscriber* s) = 0;
 
+  // Called once a published message is durable (stored: true) or its write failed (false; it
+  // is delivered anyway), after its fan-out was posted; on the store's thread.
+  using Committed = std::function<void(bool stored)>;
+
   // Assigns the message its offset, time and id, makes it durable, then delivers it to the
-  // channel's subscribers (the sender included, if subscribed). Thread-safe.
-  virtual void publish(Message message) = 0;
+  // channel's subscribers (the sender included, if subscribed), then calls committed.
+  // Thread-safe.
+  virtual void publish(Message message, Committed committed = {}) = 0;
+
+  // Flow control: false while the store's queue is full (LocalBroker: the store's bound,
+  // [storage] max_pending_bytes). publish() still takes a message then; a publisher that can
+  // wait stops taking input from its client until when_accepting() calls back (WebSocket: a
+  // pause in reading), one that cannot refuses the message (HTTP: 503). Thread-safe.
+  virtual bool accepting() const { return true; }
+  // Runs fn once accepting(): at once when it is now, else later on another thread (fn should
+  // only post to its own). fn may never run if the server stops first. Thread-safe.
+  virtual void when_accepting(std::function<void()> fn) { fn(); }
 
   // Delivers a dialect-specific event to the channel's subscribers; not stored. Thread-safe.
   virtual void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) = 0;

@@ -144,7 +144,7 @@ void LocalBroker::unsubscribe_all(std::size_t thread, Subscriber* s) {
   all_subscribers_[thread].fetch_sub(1, std::memory_order_relaxed);
 }
 
-void LocalBroker::publish(Message m) {
+void LocalBroker::publish(Message m, Committed committed) {
   Channel& ch = channel(m.channel);
   if (m.id.empty()) m.id = make_uuid();
   std::unique_lock lock(ch.mutex);
@@ -154,15 +154,24 @@ void LocalBroker::publish(Message m) {
   if (!store_) {
     lock.unlock();
     on_committed(ch, std::move(message));
+    if (committed) committed(true);
     return;
   }
   // Queued under the channel's lock: the store sees the channel's offsets in order, and calls
   // back in that order.
-  store_->append(message, [this, &ch, message](bool ok) {
+  store_->append(message, [this, &ch, message, committed = std::move(committed)](bool ok) {
     if (!ok)
       spdlog::error("store: message {}#{} not stored; delivered anyway", ch.name, message->offset);
     on_committed(ch, message);
+    if (committed) committed(ok);
   });
+}
+
+bool LocalBroker::accepting() const { return !store_ || store_->has_room(); }
+
+void LocalBroker::when_accepting(std::function<void()> fn) {
+  if (!store_) return fn();
+  store_->when_room(std::move(fn));
 }
 
 void LocalBroker::on_committed(Channel& ch, MessagePtr message) {

@@ -42,7 +42,9 @@ class LocalBroker final : public Broker {
   void unsubscribe(const std::string& channel, std::size_t thread, Subscriber* s) override;
   void subscribe_all(std::size_t thread, Subscriber* s) override;
   void unsubscribe_all(std::size_t thread, Subscriber* s) override;
-  void publish(Message message) override;
+  void publish(Message message, Committed committed = {}) override;
+  bool accepting() const override;
+  void when_accepting(std::function<void()> fn) override;
   void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) override;
   PresenceMap presence_list(const std::string& channel) override;
   void presence_track(const std::string& channel, const std::string& key, std::uint64_t session,

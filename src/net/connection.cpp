@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/post.hpp>
 
+#include "core/broker.hpp"
 #include "net/metrics.hpp"
 
 namespace parley::net {
@@ -113,9 +114,31 @@ bool Connection::on_bytes(std::string_view bytes) {
 }
 
 void Connection::read() {
-  if (torn_down_) return;
+  if (torn_down_ || read_pending_ || paused_) return;
+  read_pending_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->read_pending_ = false;
+                       self->on_readable(ec);
+                     });
+}
+
+void Connection::pause_reading(core::Broker& broker) {
+  if (transport_ != core::Transport::websocket || paused_ || torn_down_) return;
+  paused_ = true;
+  spdlog::debug("{} session={} peer={}: store queue full, reading paused", kind(), id_, peer_);
+  broker.when_accepting([weak = weak_from_this(), &threads = net_.threads, thread = thread_] {
+    threads.post(thread, [weak] {
+      if (auto self = weak.lock()) self->resume_reading();
+    });
+  });
+}
+
+void Connection::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  spdlog::debug("{} session={} peer={}: reading resumed", kind(), id_, peer_);
+  if (!throttled_) read();  // else the throttle's timer reads again
 }
 
 void Connection::charge(std::uint64_t units) {
@@ -135,6 +158,7 @@ void Connection::charge(std::uint64_t units) {
 void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
+  if (paused_) return;  // resume_reading() reads again
   // One buffer per loop turn: a client that keeps its socket full cannot hold the thread; the
   // other connections, the accept loop and the flush run before its next buffer is read.
   thread_local std::array<char, kReadBufferBytes> buffer;
@@ -157,6 +181,7 @@ void Connection::on_readable(const error_code& wait_ec) {
       read();
     });
   }
+  if (paused_) return;  // resume_reading() reads again
   if (n == buffer.size()) {
     // More may be waiting: read it after the work already queued on this thread.
     return asio::post(socket_.get_executor(),

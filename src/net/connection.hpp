@@ -54,6 +54,7 @@ class Connection final : public core::Sink,
   void close(std::uint16_t code, std::string_view reason) override;
   void ping() override;
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void pause_reading(core::Broker& broker) override;
   core::Transport transport() const override { return transport_; }
   std::uint64_t id() const override { return id_; }
   std::size_t thread() const override { return thread_; }
@@ -73,7 +74,9 @@ class Connection final : public core::Sink,
   // Hands bytes to the frame parser (WebSocket) or to the dialect (stream); false when the
   // connection is closing because of them.
   bool on_bytes(std::string_view bytes);
+  // Waits for readability, unless a wait is pending or reading is paused.
   void read();
+  void resume_reading();
   void on_readable(const boost::system::error_code& ec);
   // Takes units (frames, or reads of a byte stream) from the inbound rate budget; reading
   // pauses (throttled_) when it is spent.
@@ -114,7 +117,9 @@ class Connection final : public core::Sink,
 
   double tokens_ = 0;  // inbound message budget (token bucket), refilled at the configured rate
   std::chrono::steady_clock::time_point refilled_;
-  bool throttled_ = false;  // reading paused until the budget refills
+  bool throttled_ = false;     // reading paused until the budget refills
+  bool paused_ = false;        // reading paused by pause_reading(), until resumed
+  bool read_pending_ = false;  // a wait for readability is pending
 
   bool closing_ = false;      // a close frame is queued: nothing more is sent
   bool peer_closed_ = false;  // the peer's close frame arrived

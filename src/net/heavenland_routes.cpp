@@ -49,7 +49,8 @@ HeavenlandServices::HeavenlandServices(core::Broker& b, IoThreads& threads,
       options(std::move(o)),
       auth(std::move(a)),
       address_limiter(options.login_per_address),
-      chat{broker, *auth, address_limiter, online, options.chat},
+      account_limiter(options.login_per_account),
+      chat{broker, *auth, address_limiter, account_limiter, online, options.chat},
       minigame(broker, online),
       timer_(std::make_unique<MinigameTimer>(threads, minigame)) {
   minigame.set_scheduler(timer_.get());

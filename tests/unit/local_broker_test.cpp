@@ -102,6 +102,47 @@ TEST(LocalBroker, AFailedWriteIsStillDelivered) {
   EXPECT_EQ(r.events.size(), 1u);
 }
 
+TEST(LocalBroker, CommittedComesAfterTheCommitWithItsOutcome) {
+  QueueDispatcher d;
+  HeldStore store;
+  LocalBroker b(d, &store, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  std::vector<bool> outcomes;
+  b.publish(text("lobby", "a"), [&](bool stored) {
+    outcomes.push_back(stored);
+    EXPECT_EQ(b.history("lobby", 10, 0).size(), 1u) << "after the message is in history";
+  });
+  d.drain();
+  EXPECT_TRUE(outcomes.empty()) << "not before the store commits";
+  store.release(true);
+  EXPECT_EQ(outcomes, std::vector<bool>{true});
+  b.publish(text("lobby", "b"), [&](bool stored) { outcomes.push_back(stored); });
+  store.release(false);
+  EXPECT_EQ(outcomes, (std::vector<bool>{true, false}));
+  d.drain();
+  EXPECT_EQ(r.events.size(), 2u);
+}
+
+TEST(LocalBroker, AcceptingFollowsTheStoresRoom) {
+  QueueDispatcher d;
+  test::GatedStore store;
+  LocalBroker b(d, &store, {});
+  EXPECT_TRUE(b.accepting());
+  int called = 0;
+  b.when_accepting([&] { ++called; });
+  EXPECT_EQ(called, 1) << "at once when there is room";
+  store.room = false;
+  EXPECT_FALSE(b.accepting());
+  b.when_accepting([&] { ++called; });
+  EXPECT_EQ(called, 1);
+  store.open();
+  EXPECT_EQ(called, 2);
+  EXPECT_TRUE(b.accepting());
+  LocalBroker without_store(d, nullptr, {});
+  EXPECT_TRUE(without_store.accepting());
+}
+
 TEST(LocalBroker, EncodesOncePerFormatPerThread) {
   QueueDispatcher d(2);
   LocalBroker b(d, nullptr, {});
