@@ -16,6 +16,7 @@ void add_chatroom_routes(Router& router, topics::SyncHub& hub, ChatroomOptions o
         if (!chatroom::parse_envelope(req.query_param("envelope"), envelope))
           return HttpResponse::text(400, "unsupported envelope: use content or args\n");
         WsAccept accept;
+        accept.system = System::chatroom;
         accept.idle_timeout = options.idle_timeout;
         accept.make = [&hub, envelope, options](core::Sink& sink) {
           return std::make_shared<chatroom::Connection>(hub, sink, sink.thread(), sink.peer(),

@@ -74,6 +74,7 @@ void add_heavenland_routes(Router& router, std::shared_ptr<HeavenlandServices> s
   router.websocket("/chat",
                    [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
                      WsAccept accept;
+                     accept.system = System::heavenland;
                      accept.idle_timeout = idle;
                      accept.make = [services](core::Sink& sink) {
                        return std::make_shared<hl::ChatConnection>(services->chat, sink, sink.id(),
@@ -84,6 +85,7 @@ void add_heavenland_routes(Router& router, std::shared_ptr<HeavenlandServices> s
   router.websocket(
       "/minigame", [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
         WsAccept accept;
+        accept.system = System::heavenland;
         accept.idle_timeout = idle;
         accept.make = [services](core::Sink& sink) {
           return std::make_shared<hl::MinigameConnection>(

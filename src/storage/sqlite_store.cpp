@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "core/stats.hpp"
 #include "storage/sqlite_db.hpp"
 
 namespace parley::storage {
@@ -187,7 +188,10 @@ void SqliteStore::run() {
   while (take(batch, retention)) {
     if (retention) retain(*retention);
     if (batch.empty()) continue;
+    core::stats::store_batch_messages.observe(static_cast<std::uint64_t>(batch.size()));
+    auto started = std::chrono::steady_clock::now();
     const bool ok = write_batch(batch);
+    core::stats::store_commit_seconds.observe(std::chrono::steady_clock::now() - started);
     for (Entry& entry : batch) {
       if (!entry.done) continue;
       try {

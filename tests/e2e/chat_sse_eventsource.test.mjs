@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { startServer, withServerLog } from './lib/server.mjs';
 import { configArgs, publish, uuid, waitFor } from './lib/chat_sse.mjs';
+import { metric } from './lib/metrics.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const { EventSource } = require('eventsource');
@@ -42,11 +43,6 @@ async function listen(url) {
   return { es, got, errors, opens: () => es.readyState };
 }
 
-async function metric(server, name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`^parley_${name} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 test('three concurrent publishers: every EventSource gets everything, in order, once', async () => {
   const server = await start();

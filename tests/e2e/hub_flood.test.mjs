@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { startServer } from './lib/server.mjs';
+import { metric as metricOf } from './lib/metrics.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
@@ -45,8 +46,7 @@ async function client(username, room) {
 }
 
 async function metric(name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(text.split('\n').find((l) => l.startsWith(`parley_${name} `)).split(' ')[1]);
+  return metricOf(server, name);
 }
 
 test('a flooding client is slowed down, loses nothing, and others are served meanwhile', { timeout: 60_000 }, async () => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import net from 'node:net';
 import { startServer } from './lib/server.mjs';
+import { metric as metricOf } from './lib/metrics.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
@@ -70,9 +71,7 @@ async function stalledReader() {
 }
 
 async function metric(name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`parley_${name} `));
-  return Number(line.split(' ')[1]);
+  return metricOf(server, name);
 }
 
 test('a stalled reader is disconnected; a reading one gets everything in order', { timeout: 120_000 }, async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startServer } from './lib/server.mjs';
+import { metric } from './lib/metrics.mjs';
 
 const servers = [];
 after(async () => {
@@ -88,11 +89,6 @@ function flood(sock, next, ms) {
   });
 }
 
-async function metric(server, name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 test('a client that pings and never reads is cut at the queue limit, memory stays bounded', async () => {
   // No inbound rate limit: the queue limit alone must hold.
