@@ -96,8 +96,11 @@ void expect_config_eq(const Config& a, const Config& b) {
   EXPECT_EQ(a.chat_sse.keepalive, b.chat_sse.keepalive);
   EXPECT_EQ(a.chat_sse.retry, b.chat_sse.retry);
   expect_system_eq(a.mqtt, b.mqtt, "mqtt");
+  EXPECT_EQ(a.admin.token, b.admin.token);
+  EXPECT_EQ(a.admin.listen.has_value(), b.admin.listen.has_value());
   EXPECT_EQ(a.threads, b.threads);
   EXPECT_EQ(a.log_level, b.log_level);
+  EXPECT_EQ(a.log_format, b.log_format);
 }
 
 // A configuration where every value a file can set differs from the default.
@@ -128,8 +131,10 @@ Config all_changed() {
   cfg.chatroom.request_timeout = 1ms;
   cfg.chatroom.debug = true;
   cfg.chatroom.debug_listen = {"0.0.0.0", 1};
+  cfg.admin.token = "0123456789abcdef";
   cfg.threads = 99;
   cfg.log_level = "off";
+  cfg.log_format = LogFormat::json;
   return cfg;
 }
 
@@ -571,6 +576,42 @@ TEST(AppConfig, BadEndpoints) {
           << e.what();
     }
   }
+}
+
+TEST(AppConfig, AdminSection) {
+  Config cfg;
+  load_config_text(
+      "log_format = \"json\"\n[admin]\ntoken = \"s3cret-s3cret-s3cret\"\n"
+      "listen = \"127.0.0.1:4001\"\n",
+      cfg);
+  EXPECT_EQ(cfg.log_format, LogFormat::json);
+  EXPECT_EQ(cfg.admin.token, "s3cret-s3cret-s3cret");
+  ASSERT_TRUE(cfg.admin.listen);
+  EXPECT_EQ(cfg.admin.listen->to_string(), "127.0.0.1:4001");
+  for (const char* at : {"[::1]:0", "localhost:9", "127.1.2.3:80"}) {
+    Config c;
+    EXPECT_NO_THROW(load_config_text(std::string("[admin]\nlisten = \"") + at + "\"\n", c)) << at;
+  }
+  auto error = [](const std::string& toml) {
+    Config c;
+    try {
+      load_config_text(toml, c, "t.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("[admin]\nlisten = \"0.0.0.0:4001\"\n")
+                .rfind("t.toml: admin.listen: expected a loopback address", 0),
+            0u);
+  EXPECT_EQ(error("[admin]\nlisten = \"10.0.0.1:4001\"\n").rfind("t.toml: admin.listen: ", 0), 0u);
+  EXPECT_EQ(error("[admin]\ntoken = \"short\"\n"),
+            "t.toml: admin.token: expected at least 16 characters, got 5");
+  EXPECT_EQ(error("[admin]\ntoken = \"has a space in it ok\"\n"),
+            "t.toml: admin.token: expected no spaces or control characters");
+  EXPECT_EQ(error("[admin]\ntokn = \"x\"\n"), "t.toml: admin.tokn: unknown key");
+  EXPECT_EQ(error("log_format = \"xml\"\n"),
+            "t.toml: log_format: expected one of \"text\", \"json\"; got \"xml\"");
 }
 
 TEST(AppConfig, EndpointToString) {
