@@ -27,26 +27,30 @@ const char* Connection::kind() const {
 }
 
 void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
-  dirty_[thread].push_back(std::move(c));
-  if (flush_posted_[thread]) return;
-  flush_posted_[thread] = 1;
+  PerThread& mine = per_thread_[thread];
+  mine.dirty.push_back(std::move(c));
+  if (mine.flush_posted) return;
+  mine.flush_posted = true;
   threads.post(thread, [this, thread] {
-    flush_posted_[thread] = 0;
-    auto dirty = std::move(dirty_[thread]);
-    dirty_[thread].clear();
+    PerThread& mine = per_thread_[thread];
+    mine.flush_posted = false;
+    auto dirty = std::move(mine.dirty);
+    mine.dirty.clear();
     for (auto& c : dirty) c->flush();
     core::stats::observe_written();  // commit-to-socket latency of what was just delivered
   });
 }
 
 void NetContext::abort_all(std::size_t thread) {
-  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  std::vector<Connection*> all(per_thread_[thread].sessions.begin(),
+                               per_thread_[thread].sessions.end());
   for (auto* s : all) s->abort("server shutting down");
 }
 
 void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_view reason) {
   // close() may remove the session from the set: iterate over a copy.
-  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  std::vector<Connection*> all(per_thread_[thread].sessions.begin(),
+                               per_thread_[thread].sessions.end());
   for (auto* s : all) s->close(code, reason);
 }
 

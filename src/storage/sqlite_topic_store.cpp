@@ -30,19 +30,8 @@ constexpr const char* kDelete = "DELETE FROM topics WHERE name = ?1";
 constexpr const char* kAll = "SELECT name, type, value, version, revision, history FROM topics";
 
 sqlite::Db open_db(const std::filesystem::path& file) {
-  if (auto parent = file.parent_path(); !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec)
-      throw std::runtime_error("sqlite: cannot create directory " + parent.string() + ": " +
-                               ec.message());
-  }
-  auto db = sqlite::Db::open(file, /*create=*/true);
-  const std::string where = " (" + file.string() + ")";
-  if (std::string mode = db.query_text("PRAGMA journal_mode=WAL"); mode != "wal")
-    throw std::runtime_error("sqlite: cannot enable WAL mode" + where);
-  db.exec_or_throw("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL" + where);
-  db.exec_or_throw(kSchema, "cannot create the topics schema" + where);
+  auto db = sqlite::Db::open_wal(file);
+  db.exec_or_throw(kSchema, "cannot create the topics schema (" + file.string() + ")");
   return db;
 }
 

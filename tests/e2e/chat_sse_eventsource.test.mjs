@@ -8,9 +8,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { startServer, withServerLog } from './lib/server.mjs';
-import { configArgs, publish, uuid, waitFor } from './lib/chat_sse.mjs';
-import { metric } from './lib/metrics.mjs';
+import { configArgs, metric, startServer, withServerLog } from './lib/server.mjs';
+import { publish, uuid } from './lib/chat_sse.mjs';
+import { waitFor } from './lib/wait.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const { EventSource } = require('eventsource');
@@ -42,7 +42,6 @@ async function listen(url) {
   });
   return { es, got, errors, opens: () => es.readyState };
 }
-
 
 test('three concurrent publishers: every EventSource gets everything, in order, once', async () => {
   const server = await start();

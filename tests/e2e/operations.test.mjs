@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { startServer, withServerLog } from './lib/server.mjs';
-import { waitFor } from './lib/chat_sse.mjs';
+import { waitFor } from './lib/wait.mjs';
 import { parseMetrics } from './lib/metrics.mjs';
 
 const ROOT = process.env.PARLEY_ROOT;

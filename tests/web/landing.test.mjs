@@ -7,9 +7,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startServer, withServerLog } from '../e2e/lib/server.mjs';
-import { configArgs, waitFor } from '../e2e/lib/chat_sse.mjs';
-import { metric } from '../e2e/lib/metrics.mjs';
+import { configArgs, metric, startServer, withServerLog } from '../e2e/lib/server.mjs';
+import { waitFor } from '../e2e/lib/wait.mjs';
 
 const ROOT = process.env.PARLEY_ROOT;
 if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');

@@ -1,9 +1,9 @@
 // Reading GET /metrics (Prometheus text) in tests.
 //
 //   parseMetrics(text)            -> [{name, labels: {k: v}, value}] for every sample line
-//   await metric(server, name, labels = {})
+//   sumOf(samples, name, labels = {})
 //       -> the sum of the samples of `name` (with or without the "parley_" prefix) whose labels
-//          include `labels`; NaN when there is none.
+//          include `labels`; NaN when there is none. (lib/server.mjs's metric() reads /metrics.)
 
 export function parseMetrics(text) {
   const out = [];
@@ -23,9 +23,4 @@ export function sumOf(samples, name, labels = {}) {
   const hits = samples.filter((s) => s.name === full
     && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return hits.length ? hits.reduce((a, s) => a + s.value, 0) : NaN;
-}
-
-export async function metric(server, name, labels = {}) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return sumOf(parseMetrics(text), name, labels);
 }
