@@ -11,11 +11,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { configArgs, listenerPort, metric, startServer, withServerLog } from '../e2e/lib/server.mjs';
 import { waitFor } from '../e2e/lib/wait.mjs';
+import { launchBrowser } from './lib/browser.mjs';
 
-const ROOT = process.env.PARLEY_ROOT;
-if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');
-const require = createRequire(`${ROOT}/package.json`);
-const { chromium } = require('playwright-core');
+const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
 
 const TOKEN = 'admin-token-for-the-test-0123';
@@ -24,8 +22,6 @@ const SUBSCRIBERS = 12;
 
 let server;
 let browser;
-const contexts = [];
-const pageErrors = [];
 const clients = [];
 let publishing = null;
 
@@ -59,14 +55,10 @@ function startPublisher(client, room) {
 }
 
 async function openPage(url, label) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`${label}: ${err.message}`));
-  const requests = [];
+  const page = await browser.openPage(url, { label, viewport: { width: 1200, height: 900 } });
+  const requests = [url];
   page.on('request', (r) => requests.push(r.url()));
-  await page.goto(url);
-  return { page, context, requests };
+  return { page, context: page.context(), requests };
 }
 
 async function adminJson(path, headers = { Authorization: `Bearer ${TOKEN}` }) {
@@ -76,19 +68,13 @@ async function adminJson(path, headers = { Authorization: `Bearer ${TOKEN}` }) {
 
 before(async () => {
   server = await startServer({ args: configArgs(`[admin]\ntoken = "${TOKEN}"\n`) });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   publishing?.stop();
   for (const c of clients) c.ws.terminate();
-  for (const context of contexts) await context.close().catch(() => {});
-  if (browser) await browser.close().catch(() => {});
+  if (browser) await browser.close();
   if (server) {
     const code = await server.stop();
     if (code !== 0) console.log(`# parley exited with code ${code} after SIGTERM`);
@@ -208,7 +194,7 @@ describe('admin page', { timeout: 120_000 }, () => {
   }));
 
   it('no JavaScript errors on any page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });
 

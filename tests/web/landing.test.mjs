@@ -6,14 +6,10 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { configArgs, metric, startServer, withServerLog } from '../e2e/lib/server.mjs';
 import { waitFor } from '../e2e/lib/wait.mjs';
+import { launchBrowser } from './lib/browser.mjs';
 
-const ROOT = process.env.PARLEY_ROOT;
-if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');
-const require = createRequire(`${ROOT}/package.json`);
-const { chromium } = require('playwright-core');
 
 const WAIT = 10_000;
 const SYSTEMS = ['hub', 'concierge', 'chatroom', 'chat_sse', 'heavenland'];
@@ -21,31 +17,22 @@ const SYSTEMS = ['hub', 'concierge', 'chatroom', 'chat_sse', 'heavenland'];
 let server;
 let browser;
 let page;
-const pageErrors = [];
 
 before(async () => {
   server = await startServer({
     args: configArgs('[admin]\ntoken = "landing-test-token-0123"\n'),
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
+  browser = await launchBrowser();
+  page = await browser.openPage(`${server.url}/`, { label: 'landing', viewport: { width: 1000, height: 900 } });
 });
 
 after(async () => {
-  if (browser) await browser.close().catch(() => {});
+  if (browser) await browser.close();
   if (server) await server.stop();
 });
 
 describe('landing page', { timeout: 90_000 }, () => {
   it('lists every system with its endpoints on this host and one line of client code', () => withServerLog(server, async () => {
-    await page.goto(`${server.url}/`);
     assert.equal(await page.title(), 'Parley');
     const host = `127.0.0.1:${server.port}`;
     for (const name of SYSTEMS) {
@@ -91,6 +78,6 @@ describe('landing page', { timeout: 90_000 }, () => {
   }));
 
   it('no JavaScript errors', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });
