@@ -68,6 +68,13 @@ double scaled(std::uint64_t v, double unit) {
   return static_cast<double>(v) * unit;
 }
 
+std::size_t define_labelled(std::string name, std::string help, Type type, Label label) {
+  Family f{std::move(name), std::move(help), type};
+  f.count = label.values.size();
+  f.label = std::move(label);
+  return define(std::move(f));
+}
+
 std::string number(double v) {
   if (v == static_cast<double>(static_cast<std::int64_t>(v)))
     return fmt::format("{}", static_cast<std::int64_t>(v));
@@ -110,9 +117,7 @@ Counter::Counter(std::string name, std::string help)
     : first_(define({std::move(name), std::move(help), Type::counter})), count_(1) {}
 
 Counter::Counter(std::string name, std::string help, Label label) : count_(label.values.size()) {
-  Family f{std::move(name), std::move(help), Type::counter, std::move(label)};
-  f.count = count_;
-  first_ = define(std::move(f));
+  first_ = define_labelled(std::move(name), std::move(help), Type::counter, std::move(label));
 }
 
 std::uint64_t Counter::total() const {
@@ -125,9 +130,7 @@ Gauge::Gauge(std::string name, std::string help)
     : first_(define({std::move(name), std::move(help), Type::gauge})), count_(1) {}
 
 Gauge::Gauge(std::string name, std::string help, Label label) : count_(label.values.size()) {
-  Family f{std::move(name), std::move(help), Type::gauge, std::move(label)};
-  f.count = count_;
-  first_ = define(std::move(f));
+  first_ = define_labelled(std::move(name), std::move(help), Type::gauge, std::move(label));
 }
 
 std::int64_t Gauge::total() const {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/stats.hpp"
 #include "test_support.hpp"
 
 namespace parley::core {
@@ -136,6 +137,20 @@ TEST(LocalBroker, DeliversOnlyAfterTheStoreCommits) {
   ASSERT_EQ(r.events.size(), 2u);
   EXPECT_EQ(r.events[1].message->text, "b");
   EXPECT_EQ(b.history("lobby", 10, 0).size(), 2u);
+}
+
+TEST(LocalBroker, RecordsPublishToCommitLatencyAndPublishedMessages) {
+  QueueDispatcher d;
+  HeldStore store;
+  LocalBroker b(d, &store, {});
+  auto commits = stats::publish_commit_seconds.snapshot().count;
+  auto published = stats::messages_published.value();
+  b.publish(text("c", "hi"));
+  b.publish(text("c", "ho"));
+  EXPECT_EQ(stats::publish_commit_seconds.snapshot().count, commits) << "not committed yet";
+  store.release();
+  EXPECT_EQ(stats::publish_commit_seconds.snapshot().count, commits + 2);
+  EXPECT_EQ(stats::messages_published.value(), published + 2);
 }
 
 TEST(LocalBroker, AFailedWriteIsStillDelivered) {

@@ -7,9 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include "core/local_broker.hpp"
-#include "test_support.hpp"
-
 namespace parley::core::stats {
 namespace {
 
@@ -99,28 +96,6 @@ TEST(Stats, CommitToSocketLatencyIsObservedWhenTheThreadHasWritten) {
   EXPECT_EQ(commit_socket_seconds.snapshot().count, before + 2);
   observe_written();  // nothing new
   EXPECT_EQ(commit_socket_seconds.snapshot().count, before + 2);
-}
-
-TEST(Stats, TheBrokerRecordsPublishToCommitAndPublishedMessages) {
-  struct Store final : MessageStore {
-    void append(MessagePtr m, Done done) override {
-      held.emplace_back(std::move(m), std::move(done));
-    }
-    std::map<std::string, ChannelHistory> load(std::size_t) override { return {}; }
-    void apply_retention(const Retention&) override {}
-    void close() override {}
-    std::vector<std::pair<MessagePtr, Done>> held;
-  } store;
-  test::QueueDispatcher dispatcher;
-  LocalBroker broker(dispatcher, &store, {});
-  auto commits = publish_commit_seconds.snapshot().count;
-  auto published = messages_published.value();
-  broker.publish(Message{.channel = "c", .text = "hi"});
-  broker.publish(Message{.channel = "c", .text = "ho"});
-  EXPECT_EQ(publish_commit_seconds.snapshot().count, commits);  // not committed yet
-  for (auto& [m, done] : store.held) done(true);
-  EXPECT_EQ(publish_commit_seconds.snapshot().count, commits + 2);
-  EXPECT_EQ(messages_published.value(), published + 2);
 }
 
 TEST(Stats, EveryCoreFigureIsListedWithItsType) {
