@@ -444,6 +444,12 @@ const Fields<Config>& config_fields() {
                                     read_positive_duration),
               field<ChatroomConfig>("debug", &ChatroomConfig::debug, read_bool),
               field<ChatroomConfig>("debug_listen", &ChatroomConfig::debug_listen, read_endpoint),
+              field<ChatroomConfig>(
+                  "envelope", &ChatroomConfig::envelope,
+                  one_of<std::string>({{"args", "args"}, {"content", "content"}})),
+              field<ChatroomConfig>(
+                  "protocol", &ChatroomConfig::protocol,
+                  one_of<std::string>({{"original", "original"}, {"extended", "extended"}})),
           })),
       section<HeavenlandConfig>(
           "heavenland", &Config::heavenland,

@@ -91,6 +91,8 @@ struct ChatroomConfig : SystemConfig {
   std::chrono::milliseconds request_timeout{30'000};  // a service request without response
   bool debug = false;  // the debugger listener (also when the environment has DEBUG=true)
   Endpoint debug_listen{"127.0.0.1", 8800};
+  std::string envelope = "args";      // or "content" (the seed README's); ?envelope= overrides
+  std::string protocol = "original";  // or "extended" (Parley's typed changes); ?protocol=
 };
 
 // [admin]: the admin page (/admin). Off unless token is set, or listen puts it on a listener of

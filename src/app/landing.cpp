@@ -45,7 +45,7 @@ json::object landing_data(const Config& cfg) {
   systems.push_back(system_entry(
       "chatroom", "ChatRoom (synchronized topics)", cfg.chatroom,
       {endpoint("WebSocket", "ws://HOST/chatroom")},
-      R"(const ws = new WebSocket("ws://HOST/chatroom"); ws.onopen = () => ws.send(JSON.stringify({type: "subscribe", content: {topic_name: "score", type: "int"}}));)",
+      R"(const ws = new WebSocket("ws://HOST/chatroom"); ws.onopen = () => ws.send(JSON.stringify({type: "subscribe", args: {topic_name: "score", type: "int"}}));)",
       "docs/protocols/chatroom.md"));
   systems.push_back(system_entry(
       "chat_sse", "Chat Service + Chat Broadcast SSE", cfg.chat_sse,

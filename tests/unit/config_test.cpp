@@ -84,6 +84,8 @@ void expect_config_eq(const Config& a, const Config& b) {
   EXPECT_EQ(a.chatroom.request_timeout, b.chatroom.request_timeout);
   EXPECT_EQ(a.chatroom.debug, b.chatroom.debug);
   EXPECT_EQ(a.chatroom.debug_listen.to_string(), b.chatroom.debug_listen.to_string());
+  EXPECT_EQ(a.chatroom.envelope, b.chatroom.envelope);
+  EXPECT_EQ(a.chatroom.protocol, b.chatroom.protocol);
   expect_system_eq(a.heavenland, b.heavenland, "heavenland");
   expect_system_eq(a.chat_sse, b.chat_sse, "chat_sse");
   for (auto member : {&ChatSseConfig::publish_listen, &ChatSseConfig::receive_listen,
@@ -131,6 +133,8 @@ Config all_changed() {
   cfg.chatroom.request_timeout = 1ms;
   cfg.chatroom.debug = true;
   cfg.chatroom.debug_listen = {"0.0.0.0", 1};
+  cfg.chatroom.envelope = "content";
+  cfg.chatroom.protocol = "extended";
   cfg.admin.token = "0123456789abcdef";
   cfg.threads = 99;
   cfg.log_level = "off";
@@ -160,6 +164,8 @@ TEST(AppConfig, Defaults) {
   EXPECT_EQ(cfg.hub.idle_timeout, 0ms);
   EXPECT_EQ(cfg.threads, 0u);
   EXPECT_EQ(cfg.log_level, "info");
+  EXPECT_EQ(cfg.chatroom.envelope, "args");  // what the original code sends
+  EXPECT_EQ(cfg.chatroom.protocol, "original");
 }
 
 TEST(AppConfig, EmptyFileKeepsDefaults) {
@@ -220,6 +226,8 @@ idle_timeout = "500ms"
 request_timeout = "5s"
 debug = true
 debug_listen = "0.0.0.0:8801"
+envelope = "content"
+protocol = "extended"
 
 [heavenland]
 enabled = false
@@ -271,6 +279,8 @@ idle_timeout = "2m"
   EXPECT_EQ(cfg.chatroom.request_timeout, 5s);
   EXPECT_TRUE(cfg.chatroom.debug);
   EXPECT_EQ(cfg.chatroom.debug_listen.to_string(), "0.0.0.0:8801");
+  EXPECT_EQ(cfg.chatroom.envelope, "content");
+  EXPECT_EQ(cfg.chatroom.protocol, "extended");
   EXPECT_FALSE(cfg.heavenland.enabled);
   EXPECT_FALSE(cfg.heavenland.listen);
   ASSERT_TRUE(cfg.chat_sse.listen);
@@ -373,6 +383,11 @@ TEST(AppConfig, ErrorsNameTheKey) {
       {"[limits]\nslow_consumer = \"dropp\"",
        "parley.toml: limits.slow_consumer: expected one of \"disconnect\", \"drop\"; got "
        "\"dropp\""},
+      {"[chatroom]\nenvelope = \"xml\"",
+       "parley.toml: chatroom.envelope: expected one of \"args\", \"content\"; got \"xml\""},
+      {"[chatroom]\nprotocol = \"latest\"",
+       "parley.toml: chatroom.protocol: expected one of \"original\", \"extended\"; got "
+       "\"latest\""},
       {"[storage]\ndata_dir = \"\"", "parley.toml: storage.data_dir: expected a path, got \"\""},
       {"[storage]\ndata_dir = 3", "parley.toml: storage.data_dir: expected a string, got 3"},
       {"[storage]\nretention_age = \"forever\"",
