@@ -247,6 +247,28 @@ std::chrono::seconds read_age(const toml::node& node, const std::string& key) {
   return std::chrono::duration_cast<std::chrono::seconds>(value);
 }
 
+// An endpoint on a loopback address only (the admin listener).
+Endpoint read_loopback_endpoint(const toml::node& node, const std::string& key) {
+  Endpoint at = read_endpoint(node, key);
+  const std::string& a = at.address;
+  bool loopback = a == "localhost" || a == "::1" || (is_ipv4(a) && a.starts_with("127."));
+  if (!loopback)
+    fail(key, "expected a loopback address (127.0.0.1, [::1] or localhost), got " +
+                  quote(at.to_string()) + ": the admin page is open on it without a token");
+  return at;
+}
+
+// The admin token: empty (none), or long enough not to be guessed.
+std::string read_token(const toml::node& node, const std::string& key) {
+  std::string token = read_string(node, key);
+  if (!token.empty() && token.size() < 16)
+    fail(key, "expected at least 16 characters, got " + std::to_string(token.size()));
+  for (char c : token)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      fail(key, "expected no spaces or control characters");
+  return token;
+}
+
 // As many as --threads accepts; 0: one per core.
 unsigned read_threads(const toml::node& node, const std::string& key) {
   constexpr std::int64_t kMax = 1024;
@@ -283,6 +305,7 @@ std::string show(const Endpoint& v) { return quote(v.to_string()); }
 std::string show(const std::optional<Endpoint>& v) { return v ? show(*v) : "unset"; }
 std::string show(milliseconds v) { return std::to_string(v.count()) + "ms"; }
 std::string show(std::chrono::seconds v) { return std::to_string(v.count()) + "s"; }
+std::string show(LogFormat v) { return v == LogFormat::json ? "\"json\"" : "\"text\""; }
 std::string show(SlowConsumerPolicy v) {
   return v == SlowConsumerPolicy::drop ? "\"drop\"" : "\"disconnect\"";
 }
@@ -413,6 +436,8 @@ const Fields<Config>& config_fields() {
                                          {"error", "error"},
                                          {"critical", "critical"},
                                          {"off", "off"}})),
+      field<Config>("log_format", &Config::log_format,
+                    one_of<LogFormat>({{"text", LogFormat::text}, {"json", LogFormat::json}})),
       section<H>("http", &Config::http,
                  {
                      field<H>("listen", &H::listen, read_endpoint),
@@ -512,6 +537,12 @@ const Fields<Config>& config_fields() {
               field<ChatSseConfig>("retry", &ChatSseConfig::retry, read_duration),
           })),
       section("mqtt", &Config::mqtt, system_fields()),
+      section<AdminConfig>(
+          "admin", &Config::admin,
+          {
+              field<AdminConfig>("token", &AdminConfig::token, read_token),
+              field<AdminConfig>("listen", &AdminConfig::listen, read_loopback_endpoint),
+          }),
   };
   return kFields;
 }

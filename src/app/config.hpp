@@ -100,6 +100,15 @@ struct ChatroomConfig : SystemConfig {
   std::string protocol = "original";  // or "extended" (Parley's typed changes); ?protocol=
 };
 
+// [admin]: the admin page (/admin). Off unless token is set, or listen puts it on a listener of
+// its own, which must be loopback-only (then the token is optional).
+struct AdminConfig {
+  std::string token;               // "Authorization: Bearer <token>" or the login form's cookie
+  std::optional<Endpoint> listen;  // a loopback address: 127.0.0.0/8, [::1] or localhost
+};
+
+enum class LogFormat { text, json };
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
@@ -111,8 +120,10 @@ struct Config {
   HeavenlandConfig heavenland;
   ChatSseConfig chat_sse;
   SystemConfig mqtt;
+  AdminConfig admin;
   unsigned threads = 0;  // I/O threads; 0: the number of cores
   std::string log_level = "info";
+  LogFormat log_format = LogFormat::text;  // json: one JSON object per line (log collectors)
 };
 
 // A configuration error: names the key (e.g. "limits.max_frame_bytes") and what is wrong.

@@ -2,10 +2,12 @@
 // The core operations every dialect translates its wire protocol into: subscribe, publish,
 // presence, history. The local broker implements them in process; a clustered one (Redis)
 // implements the same interface, so nothing above it may assume a single process.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.hpp"
@@ -14,6 +16,24 @@
 #include "core/subscriber.hpp"
 
 namespace parley::core {
+
+// A channel as the admin page shows it.
+struct ChannelSummary {
+  std::string name;
+  std::size_t subscribers = 0;                            // every thread's together
+  std::array<std::uint32_t, Subscriber::kTags> by_tag{};  // the same, per Subscriber::tag
+  std::size_t presence = 0;                               // keys tracked (users present)
+  std::uint64_t last_offset = 0;                          // messages published so far
+};
+
+struct ChannelStats {
+  std::size_t channels = 0;
+  // Channels with at least one subscriber of the tag (every channel, for a tag with a
+  // subscriber to all channels).
+  std::array<std::size_t, Subscriber::kTags> channels_by_tag{};
+  // The busiest channels matching the filter (name contains it), most subscribers first.
+  std::vector<ChannelSummary> busiest;
+};
 
 class Broker {
  public:
@@ -68,6 +88,11 @@ class Broker {
   // policy of each message's channel applies, as in history(). Serves from memory. Thread-safe.
   // (Heavenland's history: its sockets see every channel.)
   virtual std::vector<MessagePtr> recent(std::size_t limit, std::size_t skip = 0) { return {}; }
+
+  // Statistics for the admin page: channel counts, and the `limit` busiest channels whose name
+  // contains `filter` (all when empty). Visits every channel, briefly taking each one's lock:
+  // for an operator's page, not for the data path. Thread-safe.
+  virtual ChannelStats channel_stats(std::string_view filter, std::size_t limit) { return {}; }
 };
 
 }  // namespace parley::core

@@ -10,6 +10,7 @@
 #include "dialects/chat_sse/codec.hpp"
 #include "dialects/chat_sse/publish.hpp"
 #include "net/common_routes.hpp"
+#include "net/metrics.hpp"
 
 namespace parley::net {
 
@@ -104,6 +105,7 @@ void add_chat_sse_publish_routes(Router& router, core::Broker& broker,
       [&broker, limiter](HttpRequest req, HttpRespond respond) {
         const std::string& channel = req.params.at("channel_id");
         const std::string& user = req.params.at("user_id");
+        metrics().messages_in.add(index(System::chat_sse), 1);
         auto log = [&](unsigned status, std::string_view reason) {
           spdlog::info("chat_sse publish peer={} channel={:?} user={:?}: {} {}", req.peer, channel,
                        user, status, reason);
@@ -161,6 +163,7 @@ void add_chat_sse_receive_routes(Router& router, core::Broker& broker, ChatSseOp
           return res;
         }
         StreamAccept accept;
+        accept.system = System::chat_sse;
         accept.headers = stream_headers();
         accept.make = [&broker, channel = std::move(*channel), after, options](core::Sink& sink) {
           return std::make_shared<sse::Stream>(broker, sink, channel, after, options.stream);

@@ -18,6 +18,7 @@ void add_chatroom_routes(Router& router, topics::SyncHub& hub, ChatroomOptions o
         if (!protocol.empty() && !chatroom::parse_protocol(protocol, connection.protocol))
           return HttpResponse::text(400, "unsupported protocol: use original or extended\n");
         WsAccept accept;
+        accept.system = System::chatroom;
         accept.idle_timeout = options.idle_timeout;
         accept.make = [&hub, connection](core::Sink& sink) {
           return std::make_shared<chatroom::Connection>(hub, sink, sink.thread(), sink.peer(),

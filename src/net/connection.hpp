@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/stats.hpp"
 #include "net/net_context.hpp"
 #include "net/router.hpp"
 #include "net/ws_codec.hpp"
@@ -27,8 +28,9 @@ namespace parley::net {
 // How a connection is set up; made by the HTTP session (upgrade, stream) or a raw listener.
 struct ConnectionSetup {
   core::Transport transport = core::Transport::websocket;
-  std::string path;  // the request's path, for the logs ("" for raw TCP)
-  std::string head;  // a stream's first bytes (an HTTP response head), or empty
+  System system = System::http;  // whose route or listener accepted it
+  std::string path;              // the request's path, for the logs ("" for raw TCP)
+  std::string head;              // a stream's first bytes (an HTTP response head), or empty
   std::chrono::milliseconds idle_timeout{0};  // 0: none
   MakeDialect make;
 };
@@ -60,6 +62,11 @@ class Connection final : public core::Sink,
   std::size_t thread() const override { return thread_; }
   const std::string& peer() const override { return peer_; }
 
+  System system() const { return system_; }
+  const std::string& path() const { return path_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  std::chrono::system_clock::time_point opened_at() const { return opened_at_; }
+
   // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
   void flush();
   // Ends the connection now, without a close handshake (shutdown past its grace period).
@@ -90,7 +97,7 @@ class Connection final : public core::Sink,
   void teardown(std::string_view why);
   const char* kind() const;
   // The gauge of open connections of this transport (/metrics).
-  std::atomic<std::int64_t>& open_gauge() const;
+  const core::stats::Gauge& open_gauge() const;
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
@@ -100,6 +107,9 @@ class Connection final : public core::Sink,
   const std::string peer_;
   const std::string path_;
   const core::Transport transport_;
+  const System system_;
+  const std::size_t sys_;  // index(system_), for the per-system figures
+  const std::chrono::system_clock::time_point opened_at_;
   std::chrono::milliseconds idle_timeout_{0};
   MakeDialect make_dialect_;  // kept: what it captured outlives dialect_ (declared after it)
   std::shared_ptr<core::DialectConnection> dialect_;

@@ -75,6 +75,7 @@ void add_heavenland_routes(Router& router, std::shared_ptr<HeavenlandServices> s
   router.websocket("/chat",
                    [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
                      WsAccept accept;
+                     accept.system = System::heavenland;
                      accept.idle_timeout = idle;
                      accept.make = [services](core::Sink& sink) {
                        return std::make_shared<hl::ChatConnection>(services->chat, sink, sink.id(),
@@ -85,6 +86,7 @@ void add_heavenland_routes(Router& router, std::shared_ptr<HeavenlandServices> s
   router.websocket(
       "/minigame", [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
         WsAccept accept;
+        accept.system = System::heavenland;
         accept.idle_timeout = idle;
         accept.make = [services](core::Sink& sink) {
           return std::make_shared<hl::MinigameConnection>(

@@ -57,10 +57,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         stream_(std::move(socket)),
         net_(net),
         thread_(thread),
-        router_(std::move(router)) {}
+        router_(std::move(router)) {
+    metrics().connections_open.add(1, index(System::http));
+  }
 
   ~HttpSession() {
-    if (!upgraded_) metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
+    if (upgraded_) return;  // the Connection it became counts it now
+    metrics().connections_open.add(-1, index(System::http));
+    net_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void start() { read(); }
@@ -170,7 +174,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       spdlog::warn("http peer={}: bad request: {}", peer_, ec.message());
       return respond(HttpResponse::text(400, "Bad Request\n"), false);
     }
-    metrics().http_requests.fetch_add(1, std::memory_order_relaxed);
+    metrics().http_requests.add();
     auto& msg = parser_->get();
     HttpRequest req = request_head(msg);
     req.body = std::move(msg.body());
@@ -260,11 +264,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         [self = shared_from_this(), res, accept, path](const error_code& ec, std::size_t) {
           if (ec) return self->shutdown();
           self->stream_.expires_never();
-          self->upgraded_ = true;
+          self->mark_upgraded();
           auto data = self->buffer_.data();
           std::string leftover(static_cast<const char*>(data.data()), data.size());
-          ConnectionSetup setup{
-              core::Transport::websocket, path, {}, accept->idle_timeout, std::move(accept->make)};
+          ConnectionSetup setup{core::Transport::websocket, accept->system,         path, {},
+                                accept->idle_timeout,       std::move(accept->make)};
           auto conn = std::make_shared<Connection>(self->stream_.release_socket(), self->net_,
                                                    self->thread_, self->peer_, std::move(setup));
           conn->start(leftover);
@@ -286,11 +290,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     std::ostringstream os;
     os << head.base();
     stream_.expires_never();
-    upgraded_ = true;
-    ConnectionSetup setup{core::Transport::stream, req.path, os.str(), {}, std::move(accept.make)};
+    mark_upgraded();
+    ConnectionSetup setup{core::Transport::stream, accept.system, req.path, os.str(), {},
+                          std::move(accept.make)};
     auto conn = std::make_shared<Connection>(stream_.release_socket(), net_, thread_, peer_,
                                              std::move(setup));
     conn->start({});
+  }
+
+  // The connection becomes a long-lived one of a system: counted as such from now on.
+  void mark_upgraded() {
+    upgraded_ = true;
+    metrics().connections_open.add(-1, index(System::http));
   }
 
   void shutdown() {

@@ -15,6 +15,7 @@
 
 #include "core/dialect_connection.hpp"
 #include "core/sink.hpp"
+#include "net/system.hpp"
 
 namespace parley::net {
 
@@ -52,7 +53,8 @@ struct HttpResponse {
 using MakeDialect = std::function<std::shared_ptr<core::DialectConnection>(core::Sink&)>;
 
 struct WsAccept {
-  std::string protocol;  // the subprotocol to select in the handshake answer, or empty
+  System system = System::http;  // the system the connection belongs to (metrics, logs)
+  std::string protocol;          // the subprotocol to select in the handshake answer, or empty
   std::chrono::milliseconds idle_timeout{0};  // 0: none
   MakeDialect make;
 };
@@ -61,6 +63,7 @@ struct WsAccept {
 // Content-Length, then whatever the dialect sends, until either side closes. What the client
 // sends is handed to the dialect's on_binary.
 struct StreamAccept {
+  System system = System::http;
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   MakeDialect make;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/stats.hpp"
 #include "storage/sqlite_db.hpp"
 
 namespace parley::storage {
@@ -288,7 +289,10 @@ void SqliteStore::run() {
     waiters.clear();
     if (retention) retain(*retention);
     if (batch.empty()) continue;
+    core::stats::store_batch_messages.observe(static_cast<std::uint64_t>(batch.size()));
+    auto started = std::chrono::steady_clock::now();
     const bool ok = write_batch(batch);
+    core::stats::store_commit_seconds.observe(std::chrono::steady_clock::now() - started);
     for (Entry& entry : batch) {
       if (!entry.done) continue;
       try {

@@ -38,8 +38,9 @@ def _kill_leftovers():
 
 
 class ParleyServer:
-    def __init__(self, args=(), data_dir=None):
+    def __init__(self, args=(), data_dir=None, binary=None):
         self.args = list(args)
+        self.binary = binary  # None: $PARLEY_BIN
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="parley-e2e-")
         self.proc = None
@@ -81,7 +82,7 @@ class ParleyServer:
     # ----- lifecycle -----
 
     def start(self):
-        binary = os.environ.get("PARLEY_BIN")
+        binary = self.binary or os.environ.get("PARLEY_BIN")
         if not binary:
             raise RuntimeError("PARLEY_BIN is not set (ctest sets it to the built parley binary)")
         argv = [binary, "--http", "127.0.0.1:0", "--data-dir", self.data_dir,

@@ -103,6 +103,7 @@ Config all_changed() {
   cfg.chat_sse.publish_listen = Endpoint{"0.0.0.0", 3};
   cfg.chat_sse.receive_listen = Endpoint{"0.0.0.0", 4};
   cfg.chat_sse.page_listen = Endpoint{"0.0.0.0", 5};
+  cfg.admin.listen = Endpoint{"127.0.0.1", 6};
   cfg.chat_sse.keepalive = 1ms;
   cfg.chat_sse.retry = 1ms;
   cfg.concierge.secret = "s";
@@ -112,8 +113,10 @@ Config all_changed() {
   cfg.chatroom.debug_listen = {"0.0.0.0", 1};
   cfg.chatroom.envelope = "content";
   cfg.chatroom.protocol = "extended";
+  cfg.admin.token = "0123456789abcdef";
   cfg.threads = 99;
   cfg.log_level = "off";
+  cfg.log_format = LogFormat::json;
   return cfg;
 }
 
@@ -568,6 +571,42 @@ TEST(AppConfig, BadEndpoints) {
   }
 }
 
+TEST(AppConfig, AdminSection) {
+  Config cfg;
+  load_config_text(
+      "log_format = \"json\"\n[admin]\ntoken = \"s3cret-s3cret-s3cret\"\n"
+      "listen = \"127.0.0.1:4001\"\n",
+      cfg);
+  EXPECT_EQ(cfg.log_format, LogFormat::json);
+  EXPECT_EQ(cfg.admin.token, "s3cret-s3cret-s3cret");
+  ASSERT_TRUE(cfg.admin.listen);
+  EXPECT_EQ(cfg.admin.listen->to_string(), "127.0.0.1:4001");
+  for (const char* at : {"[::1]:0", "localhost:9", "127.1.2.3:80"}) {
+    Config c;
+    EXPECT_NO_THROW(load_config_text(std::string("[admin]\nlisten = \"") + at + "\"\n", c)) << at;
+  }
+  auto error = [](const std::string& toml) {
+    Config c;
+    try {
+      load_config_text(toml, c, "t.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("[admin]\nlisten = \"0.0.0.0:4001\"\n")
+                .rfind("t.toml: admin.listen: expected a loopback address", 0),
+            0u);
+  EXPECT_EQ(error("[admin]\nlisten = \"10.0.0.1:4001\"\n").rfind("t.toml: admin.listen: ", 0), 0u);
+  EXPECT_EQ(error("[admin]\ntoken = \"short\"\n"),
+            "t.toml: admin.token: expected at least 16 characters, got 5");
+  EXPECT_EQ(error("[admin]\ntoken = \"has a space in it ok\"\n"),
+            "t.toml: admin.token: expected no spaces or control characters");
+  EXPECT_EQ(error("[admin]\ntokn = \"x\"\n"), "t.toml: admin.tokn: unknown key");
+  EXPECT_EQ(error("log_format = \"xml\"\n"),
+            "t.toml: log_format: expected one of \"text\", \"json\"; got \"xml\"");
+}
+
 TEST(AppConfig, EndpointToString) {
   EXPECT_EQ(Endpoint{}.to_string(), "127.0.0.1:4000");
   EXPECT_EQ((Endpoint{"::1", 4000}.to_string()), "[::1]:4000");
@@ -575,11 +614,17 @@ TEST(AppConfig, EndpointToString) {
 }
 
 // Keys whose default (unset, no table) a file cannot write: the example has them commented out.
-const std::set<std::string> kUnsettable = {
-    "hub.listen",          "concierge.listen",        "chatroom.listen",
-    "heavenland.listen",   "chat_sse.listen",         "mqtt.listen",
-    "storage.retention",   "chat_sse.publish_listen", "chat_sse.receive_listen",
-    "chat_sse.page_listen"};
+const std::set<std::string> kUnsettable = {"hub.listen",
+                                           "concierge.listen",
+                                           "chatroom.listen",
+                                           "heavenland.listen",
+                                           "chat_sse.listen",
+                                           "mqtt.listen",
+                                           "storage.retention",
+                                           "chat_sse.publish_listen",
+                                           "chat_sse.receive_listen",
+                                           "chat_sse.page_listen",
+                                           "admin.listen"};
 
 TEST(AppConfig, AllChangedChangesEveryKey) {
   // The premise of the example-file test below: a key all_changed() leaves at its default

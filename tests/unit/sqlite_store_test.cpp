@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/stats.hpp"
 #include "storage/sqlite_db.hpp"
 
 namespace parley::storage {
@@ -114,6 +115,28 @@ TEST_F(SqliteStoreTest, DoneCalledInAppendOrderOnWriterThread) {
   ASSERT_EQ(threads.size(), 1u);
   EXPECT_NE(*threads.begin(), std::this_thread::get_id());
   EXPECT_EQ(store.pending(), 0u);
+}
+
+TEST_F(SqliteStoreTest, BatchSizesAndCommitTimesAreRecorded) {
+  namespace stats = core::stats;
+  auto batches = stats::store_batch_messages.snapshot();
+  auto commits = stats::store_commit_seconds.snapshot();
+  SqliteStoreOptions options;
+  options.max_batch = 7;
+  {
+    SqliteStore store(db_file(), options);
+    for (int i = 0; i < 100; ++i) store.append(make_message("a", i + 1), nullptr);
+    store.close();
+  }
+  auto after = stats::store_batch_messages.snapshot();
+  EXPECT_EQ(after.sum - batches.sum, 100u) << "every message in one observed batch";
+  std::uint64_t transactions = after.count - batches.count;
+  EXPECT_GE(transactions, 100u / 7);
+  EXPECT_EQ(stats::store_commit_seconds.snapshot().count - commits.count, transactions);
+  // No batch above max_batch: the buckets past "8" did not move.
+  for (std::size_t i = 4; i < after.buckets.size(); ++i) {
+    EXPECT_EQ(after.buckets[i], batches.buckets[i]) << "bucket " << i;
+  }
 }
 
 TEST_F(SqliteStoreTest, DoneMeansCommitted) {
