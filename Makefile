@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all bootstrap build run test unit bench format clean
+.PHONY: all bootstrap build run test unit bench format clean package
 
 all: build
 
@@ -29,6 +29,11 @@ bench: bootstrap $(BUILD)/build.ninja
 	@bench/install-peers
 	cmake --build $(BUILD) -j $(JOBS) --target parley parley_loadgen parley_ceiling parley_micro
 	ulimit -n $$(ulimit -Hn) && bench/run_bench.py --build $(BUILD)
+
+# A Debian package of the server: build/parley_<version>_<arch>.deb (README: Deploying).
+package: bootstrap $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target parley
+	cd $(BUILD) && cpack -G DEB
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit

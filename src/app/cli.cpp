@@ -13,10 +13,26 @@
 
 namespace parley::app {
 
+namespace {
+
+int check_config(const std::string& file) {
+  Config cfg;
+  try {
+    load_config_file(file, cfg);
+  } catch (const ConfigError& e) {
+    std::cerr << "parley: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  std::cout << file << ": ok\n";
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App cli{"Parley: one real-time chat server for the wire protocols of five chat systems."};
   cli.set_version_flag("--version", std::string("parley ") + PARLEY_VERSION);
-  std::string config_file, http, data_dir, log_level;
+  std::string config_file, http, data_dir, log_level, log_format;
   unsigned threads = 0;
   cli.add_option("--config", config_file, "TOML configuration file (docs/configuration.md)")
       ->check(CLI::ExistingFile);
@@ -31,6 +47,14 @@ int main(int argc, char** argv) {
   cli.add_option("--log-level", log_level,
                  "trace, debug, info, warn, error, critical or off (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cli.add_option("--log-format", log_format,
+                 "text, or json: one JSON object per line, for log collectors (default text)")
+      ->check(CLI::IsMember({"text", "json"}));
+  // parley check-config FILE: validates a configuration file and exits.
+  std::string check_file;
+  auto* check = cli.add_subcommand(
+      "check-config", "Validate a configuration file: exit 0 when it is valid, 2 naming the key");
+  check->add_option("file", check_file, "The TOML file (docs/configuration.md)")->required();
   // parley users add|remove|list: the local accounts of username/password logins.
   UsersCommand users_command;
   auto* users = cli.add_subcommand("users", "Manage the local user accounts (password logins)");
@@ -59,6 +83,7 @@ int main(int argc, char** argv) {
                    "The Concierge's WebSocket URL (default ws://localhost:64209/ws)");
   CLI11_PARSE(cli, argc, argv);
   if (*chat) return run_concierge_chat(chat_url);
+  if (*check) return check_config(check_file);
 
   Config cfg;
   try {
@@ -77,6 +102,8 @@ int main(int argc, char** argv) {
   if (!data_dir.empty()) cfg.storage.data_dir = data_dir;
   if (threads) cfg.threads = threads;
   if (!log_level.empty()) cfg.log_level = log_level;
+  if (log_format == "json") cfg.log_format = LogFormat::json;
+  if (log_format == "text") cfg.log_format = LogFormat::text;
   if (users->parsed()) return run_users_command(cfg, users_command);
   if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
   return run_server(cfg);

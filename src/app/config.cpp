@@ -17,7 +17,10 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <map>
+#include <memory>
 #include <sstream>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -277,6 +280,28 @@ std::vector<std::string> read_topic_filters(const toml::node& node, const std::s
   return out;
 }
 
+// An endpoint on a loopback address only (the admin listener).
+Endpoint read_loopback_endpoint(const toml::node& node, const std::string& key) {
+  Endpoint at = read_endpoint(node, key);
+  const std::string& a = at.address;
+  bool loopback = a == "localhost" || a == "::1" || (is_ipv4(a) && a.starts_with("127."));
+  if (!loopback)
+    fail(key, "expected a loopback address (127.0.0.1, [::1] or localhost), got " +
+                  quote(at.to_string()) + ": the admin page is open on it without a token");
+  return at;
+}
+
+// The admin token: empty (none), or long enough not to be guessed.
+std::string read_token(const toml::node& node, const std::string& key) {
+  std::string token = read_string(node, key);
+  if (!token.empty() && token.size() < 16)
+    fail(key, "expected at least 16 characters, got " + std::to_string(token.size()));
+  for (char c : token)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      fail(key, "expected no spaces or control characters");
+  return token;
+}
+
 // As many as --threads accepts; 0: one per core.
 unsigned read_threads(const toml::node& node, const std::string& key) {
   constexpr std::int64_t kMax = 1024;
@@ -304,11 +329,38 @@ auto one_of(std::vector<std::pair<std::string, T>> choices) {
 
 // ---- Sections ----------------------------------------------------------------------------------
 
-// One key of a section whose values land in an S: its name and how to store a TOML value.
+// ---- Values as text (config_values) ---------------------------------------------------------
+
+std::string show(bool v) { return v ? "true" : "false"; }
+std::string show(const std::string& v) { return quote(v); }
+std::string show(const std::filesystem::path& v) { return quote(v.string()); }
+std::string show(const Endpoint& v) { return quote(v.to_string()); }
+std::string show(const std::optional<Endpoint>& v) { return v ? show(*v) : "unset"; }
+std::string show(milliseconds v) { return std::to_string(v.count()) + "ms"; }
+std::string show(std::chrono::seconds v) { return std::to_string(v.count()) + "s"; }
+std::string show(const std::vector<std::string>& v) {
+  std::string text = "[";
+  for (const auto& item : v) text += (text.size() > 1 ? ", " : "") + quote(item);
+  return text + "]";
+}
+std::string show(LogFormat v) { return v == LogFormat::json ? "\"json\"" : "\"text\""; }
+std::string show(SlowConsumerPolicy v) {
+  return v == SlowConsumerPolicy::drop ? "\"drop\"" : "\"disconnect\"";
+}
+template <class T>
+requires std::is_integral_v<T> std::string show(T v) { return std::to_string(v); }
+
+using Values = std::map<std::string, std::string>;
+
+// ---- Sections ----------------------------------------------------------------------------------
+
+// One key of a section whose values land in an S: its name, how to store a TOML value, and how
+// to show the stored value (config_values).
 template <class S>
 struct Field {
   std::string_view name;
   std::function<void(const toml::node& node, const std::string& key, S& target)> set;
+  std::function<void(const S& source, const std::string& key, Values& out)> get;
 };
 
 template <class S>
@@ -317,8 +369,12 @@ using Fields = std::vector<Field<S>>;
 // A key stored as-is in `member` of S (a pointer to member, possibly of a base of S).
 template <class S, class Member, class Read>
 Field<S> field(std::string_view name, Member member, Read read) {
-  return {name, [member, read](const toml::node& node, const std::string& path, S& target) {
+  return {name,
+          [member, read](const toml::node& node, const std::string& path, S& target) {
             target.*member = read(node, path);
+          },
+          [member](const S& source, const std::string& key, Values& out) {
+            out[key] = show(source.*member);
           }};
 }
 
@@ -346,12 +402,24 @@ void apply(const toml::table& table, const std::string& prefix, const Fields<S>&
   }
 }
 
+// Shows every field of source under prefix.
+template <class S>
+void show_all(const S& source, const std::string& prefix, const Fields<S>& fields, Values& out) {
+  for (const auto& field : fields) {
+    if (field.get) field.get(source, join(prefix, field.name), out);
+  }
+}
+
 // A [name] section stored in cfg.*member.
 template <class S>
 Field<Config> section(std::string_view name, S Config::*member, Fields<S> fields) {
-  return {name, [member, fields = std::move(fields)](const toml::node& node, const std::string& key,
-                                                     Config& cfg) {
-            apply(expect_table(node, key), key, fields, cfg.*member);
+  auto shared = std::make_shared<const Fields<S>>(std::move(fields));
+  return {name,
+          [member, shared](const toml::node& node, const std::string& key, Config& cfg) {
+            apply(expect_table(node, key), key, *shared, cfg.*member);
+          },
+          [member, shared](const Config& cfg, const std::string& key, Values& out) {
+            show_all(cfg.*member, key, *shared, out);
           }};
 }
 
@@ -368,6 +436,16 @@ Fields<S> system_fields(Fields<S> own = {}) {
 }
 
 // [storage.retention.<channel>]: age and count, each defaulting to the [storage] policy.
+void set_channel_retention(const toml::node& node, const std::string& key, StorageConfig& storage);
+// The per-channel policies, "<channel>: age=<s>s count=<n>; ..." ("" without any).
+void show_channel_retention(const StorageConfig& storage, const std::string& key, Values& out) {
+  std::string text;
+  for (const auto& [channel, policy] : storage.retention.per_channel)
+    text += quote(channel) + ": age=" + show(policy.max_age) + " count=" + show(policy.max_count) +
+            "; ";
+  out[key] = text;
+}
+
 void set_channel_retention(const toml::node& node, const std::string& key, StorageConfig& storage) {
   static const Fields<core::RetentionPolicy> kPolicy = {
       field<core::RetentionPolicy>("age", &core::RetentionPolicy::max_age, read_age),
@@ -396,6 +474,8 @@ const Fields<Config>& config_fields() {
                                          {"error", "error"},
                                          {"critical", "critical"},
                                          {"off", "off"}})),
+      field<Config>("log_format", &Config::log_format,
+                    one_of<LogFormat>({{"text", LogFormat::text}, {"json", LogFormat::json}})),
       section<H>("http", &Config::http,
                  {
                      field<H>("listen", &H::listen, read_endpoint),
@@ -406,15 +486,22 @@ const Fields<Config>& config_fields() {
                      {"retention_age",
                       [](const toml::node& node, const std::string& key, S& storage) {
                         storage.retention.fallback.max_age = read_age(node, key);
+                      },
+                      [](const S& storage, const std::string& key, Values& out) {
+                        out[key] = show(storage.retention.fallback.max_age);
                       }},
                      {"retention_count",
                       [](const toml::node& node, const std::string& key, S& storage) {
                         storage.retention.fallback.max_count = read_count(node, key);
+                      },
+                      [](const S& storage, const std::string& key, Values& out) {
+                        out[key] = show(storage.retention.fallback.max_count);
                       }},
                      field<S>("ring_size", &S::ring_size, read_positive),
                      field<S>("retention_interval", &S::retention_interval, read_positive_duration),
+                     field<S>("max_pending_bytes", &S::max_pending_bytes, read_size),
                      // After retention_age and retention_count: channels fall back to them.
-                     {"retention", set_channel_retention},
+                     {"retention", set_channel_retention, show_channel_retention},
                  }),
       section<A>("auth", &Config::auth,
                  {
@@ -424,6 +511,8 @@ const Fields<Config>& config_fields() {
                      field<A>("nickname_claim", &A::nickname_claim, read_string),
                      field<A>("account_url", &A::account_url, read_string),
                      field<A>("account_timeout", &A::account_timeout, read_positive_duration),
+                     field<A>("password_hash_threads", &A::password_hash_threads, read_positive),
+                     field<A>("password_hash_queue", &A::password_hash_queue, read_count),
                  }),
       section<L>(
           "limits", &Config::limits,
@@ -453,6 +542,12 @@ const Fields<Config>& config_fields() {
                                     read_positive_duration),
               field<ChatroomConfig>("debug", &ChatroomConfig::debug, read_bool),
               field<ChatroomConfig>("debug_listen", &ChatroomConfig::debug_listen, read_endpoint),
+              field<ChatroomConfig>(
+                  "envelope", &ChatroomConfig::envelope,
+                  one_of<std::string>({{"args", "args"}, {"content", "content"}})),
+              field<ChatroomConfig>(
+                  "protocol", &ChatroomConfig::protocol,
+                  one_of<std::string>({{"original", "original"}, {"extended", "extended"}})),
           })),
       section<HeavenlandConfig>(
           "heavenland", &Config::heavenland,
@@ -465,6 +560,8 @@ const Fields<Config>& config_fields() {
                                       read_positive),
               field<HeavenlandConfig>("login_attempts_per_address",
                                       &HeavenlandConfig::login_attempts_per_address, read_positive),
+              field<HeavenlandConfig>("login_attempts_per_account",
+                                      &HeavenlandConfig::login_attempts_per_account, read_positive),
               field<HeavenlandConfig>("login_window", &HeavenlandConfig::login_window,
                                       read_positive_duration),
           })),
@@ -497,6 +594,12 @@ const Fields<Config>& config_fields() {
               field<MqttConfig>("max_sessions", &MqttConfig::max_sessions, read_positive),
               field<MqttConfig>("max_retained", &MqttConfig::max_retained, read_positive),
               field<MqttConfig>("connect_timeout", &MqttConfig::connect_timeout, read_duration),
+          }),
+      section<AdminConfig>(
+          "admin", &Config::admin,
+          {
+              field<AdminConfig>("token", &AdminConfig::token, read_token),
+              field<AdminConfig>("listen", &AdminConfig::listen, read_loopback_endpoint),
           }),
   };
   return kFields;
@@ -545,6 +648,12 @@ milliseconds parse_duration(const std::string& text, const std::string& key) {
 std::size_t parse_size(const std::string& text, const std::string& key) {
   if (auto value = size_of(text)) return *value;
   fail(key, "expected a size such as 65536, \"64KiB\", \"16MiB\" or \"1MB\", got " + quote(text));
+}
+
+std::map<std::string, std::string> config_values(const Config& cfg) {
+  Values out;
+  show_all(cfg, "", config_fields(), out);
+  return out;
 }
 
 void load_config_text(std::string_view toml, Config& cfg, const std::string& source) {

@@ -32,6 +32,8 @@ struct StorageConfig {
                             .fallback = {.max_age = std::chrono::days{7}, .max_count = 10'000}};
   std::size_t ring_size = 1000;  // recent messages kept in memory per channel
   std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
+  // Messages waiting for the store's writer, in bytes; past it publishers are pushed back.
+  std::size_t max_pending_bytes = 16 * 1024 * 1024;
 };
 
 struct AuthConfig {
@@ -41,6 +43,8 @@ struct AuthConfig {
   std::string nickname_claim = "nickname";
   std::string account_url;
   std::chrono::milliseconds account_timeout{5000};  // the account lookup's deadline
+  std::size_t password_hash_threads = 1;  // threads checking passwords (argon2id), no others' work
+  std::size_t password_hash_queue = 16;   // password checks waiting for them; more: "busy"
 };
 
 enum class SlowConsumerPolicy { disconnect, drop };
@@ -68,6 +72,7 @@ struct HeavenlandConfig : SystemConfig {
   std::size_t history_limit = 100;  // messages kept in memory for `history`, and its largest limit
   std::size_t login_attempts_per_connection = 5;  // per login_window, bursts allowed
   std::size_t login_attempts_per_address = 30;    // per login_window, all connections of an address
+  std::size_t login_attempts_per_account = 10;    // per login_window, password logins of a username
   std::chrono::milliseconds login_window{60'000};
 };
 
@@ -92,6 +97,8 @@ struct ChatroomConfig : SystemConfig {
   std::chrono::milliseconds request_timeout{30'000};  // a service request without response
   bool debug = false;  // the debugger listener (also when the environment has DEBUG=true)
   Endpoint debug_listen{"127.0.0.1", 8800};
+  std::string envelope = "args";      // or "content" (the seed README's); ?envelope= overrides
+  std::string protocol = "original";  // or "extended" (Parley's typed changes); ?protocol=
 };
 
 // [mqtt]: the broker. `listen` is its TCP listener (on by default, unlike the other systems'
@@ -111,6 +118,16 @@ struct MqttConfig : SystemConfig {
   std::chrono::milliseconds connect_timeout{10'000};  // CONNECT must come within it; 0: none
 };
 
+
+// [admin]: the admin page (/admin). Off unless token is set, or listen puts it on a listener of
+// its own, which must be loopback-only (then the token is optional).
+struct AdminConfig {
+  std::string token;               // "Authorization: Bearer <token>" or the login form's cookie
+  std::optional<Endpoint> listen;  // a loopback address: 127.0.0.0/8, [::1] or localhost
+};
+
+enum class LogFormat { text, json };
+
 struct Config {
   HttpConfig http;
   StorageConfig storage;
@@ -122,8 +139,10 @@ struct Config {
   HeavenlandConfig heavenland;
   ChatSseConfig chat_sse;
   MqttConfig mqtt;
+  AdminConfig admin;
   unsigned threads = 0;  // I/O threads; 0: the number of cores
   std::string log_level = "info";
+  LogFormat log_format = LogFormat::text;  // json: one JSON object per line (log collectors)
 };
 
 // A configuration error: names the key (e.g. "limits.max_frame_bytes") and what is wrong.
@@ -145,5 +164,10 @@ std::size_t parse_size(const std::string& text, const std::string& key);
 void load_config_file(const std::filesystem::path& file, Config& cfg);
 // The same, from TOML text (tests).
 void load_config_text(std::string_view toml, Config& cfg, const std::string& source = "config");
+
+// Every key a file can set ("limits.max_frame_bytes", "threads"; the per-channel retention
+// tables as one key, "storage.retention"), with its value in cfg as text. For tests and
+// diagnostics: two configurations are equal when their values are.
+std::map<std::string, std::string> config_values(const Config& cfg);
 
 }  // namespace parley::app

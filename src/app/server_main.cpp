@@ -9,8 +9,12 @@
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 
+#include "app/admin.hpp"
+#include "app/landing.hpp"
+#include "app/logging.hpp"
 #include "app/system.hpp"
 #include "core/local_broker.hpp"
+#include "core/stats.hpp"
 #include "net/common_routes.hpp"
 #include "net/io_threads.hpp"
 #include "net/server.hpp"
@@ -64,8 +68,7 @@ class RetentionTimer {
 }  // namespace
 
 int run_server(const Config& cfg) {
-  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  setup_logging(cfg.log_level, cfg.log_format);
   // Caught from the start: a signal during start-up still means an orderly stop.
   asio::io_context signals_ctx(1);
   asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
@@ -74,7 +77,10 @@ int run_server(const Config& cfg) {
 
   std::unique_ptr<storage::SqliteStore> store;
   try {
-    store = std::make_unique<storage::SqliteStore>(cfg.storage.data_dir / "parley.db");
+    storage::SqliteStoreOptions store_options;
+    store_options.max_pending_bytes = cfg.storage.max_pending_bytes;
+    store = std::make_unique<storage::SqliteStore>(cfg.storage.data_dir / "parley.db",
+                                                   std::move(store_options));
   } catch (const std::exception& e) {
     spdlog::critical("storage: {}", e.what());
     return 1;
@@ -91,8 +97,21 @@ int run_server(const Config& cfg) {
   if (cfg.heavenland.enabled) broker_options.recent_size = cfg.heavenland.history_limit;
   broker_owner = std::make_unique<core::LocalBroker>(threads, store.get(), broker_options);
   core::LocalBroker& broker = *broker_owner;
-  broker.restore(store->load(cfg.storage.ring_size));
+  try {
+    broker.restore(store->load(cfg.storage.ring_size));
+  } catch (const std::exception& e) {
+    // Serving without the stored messages would restart every channel's offsets at 1.
+    spdlog::critical("storage: {}; not starting", e.what());
+    return 1;
+  }
   spdlog::info("storage: {} channels restored", broker.channel_count());
+  // Read when /metrics is (and by the admin page); gone before the broker and the store.
+  core::stats::CallbackGauge store_queue(
+      "parley_store_queue_depth", "Messages appended to the store and not yet committed.",
+      [&store] { return static_cast<double>(store->pending()); });
+  core::stats::CallbackGauge channels("parley_channels", "Channels the broker holds.", [&broker] {
+    return static_cast<double>(broker.channel_count());
+  });
 
   net::Server server(threads, net_options(cfg));
   auto shared = std::make_shared<net::Router>();
@@ -109,7 +128,15 @@ int run_server(const Config& cfg) {
     spdlog::critical("{}", e.what());
     return 1;
   }
+  std::shared_ptr<net::Admin> admin;
+  try {
+    admin = install_admin(ctx, [&store] { return store->pending(); });
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
   // After the systems: a system may serve "/" itself (and fall back to the landing page).
+  net::set_landing_data(landing_data(cfg));
   net::add_landing_route(*shared);
   net::add_asset_routes(*shared);
 

@@ -30,16 +30,22 @@ void install_chat_sse(SystemContext& ctx) {
   options.stream.replay_limit = ctx.config.storage.ring_size;  // all that history keeps
   options.stream.replay_bytes = std::max<std::size_t>(1, ctx.config.limits.max_queue_bytes / 2);
 
+  // Publishing over HTTP is limited per client address as a WebSocket's messages are per
+  // connection ([limits] max_messages_per_second), shared by every listener.
+  std::shared_ptr<core::KeyedLimiter> limiter;
+  if (std::size_t rate = ctx.config.limits.max_messages_per_second)
+    limiter = std::make_shared<core::KeyedLimiter>(core::RateLimit{rate, std::chrono::seconds(1)});
+
   // The shared listener: everything, same origin; GET / without ?c= is the landing page.
   auto landing = [](const net::HttpRequest&) { return net::landing_page(); };
-  net::add_chat_sse_publish_routes(ctx.shared, ctx.broker);
+  net::add_chat_sse_publish_routes(ctx.shared, ctx.broker, limiter);
   net::add_chat_sse_receive_routes(ctx.shared, ctx.broker, options);
   net::add_chat_sse_page_route(ctx.shared, {}, landing);
 
   std::optional<std::uint16_t> all_port, publish_port, receive_port;
   if (cfg.listen) {
     auto own = std::make_shared<net::Router>();
-    net::add_chat_sse_publish_routes(*own, ctx.broker);
+    net::add_chat_sse_publish_routes(*own, ctx.broker, limiter);
     net::add_chat_sse_receive_routes(*own, ctx.broker, options);
     net::add_chat_sse_page_route(*own, {}, net::chat_sse_new_channel);
     net::add_asset_routes(*own);
@@ -47,7 +53,7 @@ void install_chat_sse(SystemContext& ctx) {
   }
   if (cfg.publish_listen) {
     auto own = std::make_shared<net::Router>();
-    net::add_chat_sse_publish_routes(*own, ctx.broker);
+    net::add_chat_sse_publish_routes(*own, ctx.broker, limiter);
     publish_port = listen_on(ctx, *cfg.publish_listen, own, "chat_sse.publish");
   }
   if (cfg.receive_listen) {

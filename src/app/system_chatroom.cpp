@@ -1,6 +1,7 @@
 // ChatRoom: synchronized topics and client-to-client services on GET /chatroom, on any path of
-// its own listener when [chatroom] listen is set, and the debugger on a listener of its own
-// (127.0.0.1:8800) when DEBUG=true is in the environment or [chatroom] debug is set.
+// its own listener when [chatroom] listen is set (the original client connects to "/"), and the
+// debugger on a listener of its own (127.0.0.1:8800) when DEBUG=true is in the environment or
+// [chatroom] debug is set.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -68,6 +69,9 @@ void install_chatroom(SystemContext& ctx) {
   net::ChatroomOptions options;
   options.idle_timeout = cfg.idle_timeout;
   options.connection.max_subscriptions = ctx.config.limits.max_channels_per_connection;
+  // Checked by the config reader: one of the names parse_* take.
+  dialects::chatroom::parse_envelope(cfg.envelope, options.connection.envelope);
+  dialects::chatroom::parse_protocol(cfg.protocol, options.connection.protocol);
   net::add_chatroom_routes(ctx.shared, sys->hub, options, "/chatroom");
   if (cfg.listen) {
     auto own = std::make_shared<net::Router>();

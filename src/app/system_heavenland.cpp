@@ -12,6 +12,7 @@
 #include "app/system.hpp"
 #include "auth/jwt.hpp"
 #include "auth/user_store.hpp"
+#include "core/bounded_pool.hpp"
 #include "net/heavenland_auth.hpp"
 #include "net/heavenland_routes.hpp"
 #include "net/http_client.hpp"
@@ -59,9 +60,15 @@ void install_heavenland(SystemContext& ctx) {
   lookup.timeout = cfg.auth.account_timeout;
   auto users = std::make_shared<auth::UserStore>(cfg.storage.data_dir / "parley.db");
   auto http = lookup.url.empty() ? nullptr : net::HttpClient::create();
-  auto authenticator =
-      std::make_unique<net::HeavenlandAuth>(make_verifier(cfg.auth), std::move(users), ctx.threads,
-                                            ctx.run_blocking, std::move(http), lookup);
+  // Password checks (argon2id) on a pool of their own: a login flood neither waits behind file
+  // I/O nor delays it, and past the queue's bound a login is answered "busy" at once.
+  auto hashing = std::make_shared<core::BoundedPool>(cfg.auth.password_hash_threads,
+                                                     cfg.auth.password_hash_queue);
+  ctx.on_shutdown.push_back([hashing] { hashing->stop(); });
+  auto authenticator = std::make_unique<net::HeavenlandAuth>(
+      make_verifier(cfg.auth), std::move(users), ctx.threads,
+      [hashing](std::function<void()> job) { return hashing->try_post(std::move(job)); },
+      std::move(http), lookup);
 
   net::HeavenlandOptions options;
   options.version = std::string("v") + PARLEY_VERSION;
@@ -70,6 +77,7 @@ void install_heavenland(SystemContext& ctx) {
   options.chat.history_limit = hl.history_limit;
   options.chat.login_per_connection = {hl.login_attempts_per_connection, hl.login_window};
   options.login_per_address = {hl.login_attempts_per_address, hl.login_window};
+  options.login_per_account = {hl.login_attempts_per_account, hl.login_window};
   auto services = std::make_shared<net::HeavenlandServices>(ctx.broker, ctx.threads,
                                                             std::move(authenticator), options);
   ctx.on_shutdown.push_back([services] { services->stop(); });

@@ -2,9 +2,12 @@
 // The core operations every dialect translates its wire protocol into: subscribe, publish,
 // presence, history. The local broker implements them in process; a clustered one (Redis)
 // implements the same interface, so nothing above it may assume a single process.
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.hpp"
@@ -13,6 +16,24 @@
 #include "core/subscriber.hpp"
 
 namespace parley::core {
+
+// A channel as the admin page shows it.
+struct ChannelSummary {
+  std::string name;
+  std::size_t subscribers = 0;                            // every thread's together
+  std::array<std::uint32_t, Subscriber::kTags> by_tag{};  // the same, per Subscriber::tag
+  std::size_t presence = 0;                               // keys tracked (users present)
+  std::uint64_t last_offset = 0;                          // messages published so far
+};
+
+struct ChannelStats {
+  std::size_t channels = 0;
+  // Channels with at least one subscriber of the tag (every channel, for a tag with a
+  // subscriber to all channels).
+  std::array<std::size_t, Subscriber::kTags> channels_by_tag{};
+  // The busiest channels matching the filter (name contains it), most subscribers first.
+  std::vector<ChannelSummary> busiest;
+};
 
 class Broker {
  public:
@@ -27,9 +48,23 @@ class Broker {
   virtual void subscribe_all(std::size_t thread, Subscriber* s) = 0;
   virtual void unsubscribe_all(std::size_t thread, Subscriber* s) = 0;
 
+  // Called once a published message is durable (stored: true) or its write failed (false; it
+  // is delivered anyway), after its fan-out was posted; on the store's thread.
+  using Committed = std::function<void(bool stored)>;
+
   // Assigns the message its offset, time and id, makes it durable, then delivers it to the
-  // channel's subscribers (the sender included, if subscribed). Thread-safe.
-  virtual void publish(Message message) = 0;
+  // channel's subscribers (the sender included, if subscribed), then calls committed.
+  // Thread-safe.
+  virtual void publish(Message message, Committed committed = {}) = 0;
+
+  // Flow control: false while the store's queue is full (LocalBroker: the store's bound,
+  // [storage] max_pending_bytes). publish() still takes a message then; a publisher that can
+  // wait stops taking input from its client until when_accepting() calls back (WebSocket: a
+  // pause in reading), one that cannot refuses the message (HTTP: 503). Thread-safe.
+  virtual bool accepting() const { return true; }
+  // Runs fn once accepting(): at once when it is now, else later on another thread (fn should
+  // only post to its own). fn may never run if the server stops first. Thread-safe.
+  virtual void when_accepting(std::function<void()> fn) { fn(); }
 
   // Delivers a dialect-specific event to the channel's subscribers; not stored. Thread-safe.
   virtual void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) = 0;
@@ -53,6 +88,11 @@ class Broker {
   // policy of each message's channel applies, as in history(). Serves from memory. Thread-safe.
   // (Heavenland's history: its sockets see every channel.)
   virtual std::vector<MessagePtr> recent(std::size_t limit, std::size_t skip = 0) { return {}; }
+
+  // Statistics for the admin page: channel counts, and the `limit` busiest channels whose name
+  // contains `filter` (all when empty). Visits every channel, briefly taking each one's lock:
+  // for an operator's page, not for the data path. Thread-safe.
+  virtual ChannelStats channel_stats(std::string_view filter, std::size_t limit) { return {}; }
 };
 
 }  // namespace parley::core

@@ -2,6 +2,7 @@
 // What a channel delivers to its subscribers. Immutable and shared: one event is rendered once
 // per wire format, whatever the number of subscribers.
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,8 @@ struct Event {
   MessagePtr message;                          // Kind::message
   std::shared_ptr<const PresenceDiff> diff;    // Kind::presence_diff
   std::shared_ptr<const Broadcast> broadcast;  // Kind::broadcast
+  // Kind::message: when its commit was reported (commit-to-socket latency); unset otherwise.
+  std::chrono::steady_clock::time_point committed_at{};
 };
 
 using EventPtr = std::shared_ptr<const Event>;

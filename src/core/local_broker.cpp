@@ -8,6 +8,7 @@
 #include <shared_mutex>
 #include <utility>
 
+#include "core/stats.hpp"
 #include "core/uuid.hpp"
 
 namespace parley::core {
@@ -19,9 +20,10 @@ struct LocalBroker::Channel {
   std::uint64_t last_offset = 0;
   std::deque<MessagePtr> ring;
   Presence presence;
-  PresenceDiff pending_diff;               // presence changes not yet delivered
-  bool diff_posted = false;                // a flush of pending_diff is posted
-  std::vector<std::uint32_t> subscribers;  // count per I/O thread
+  PresenceDiff pending_diff;                              // presence changes not yet delivered
+  bool diff_posted = false;                               // a flush of pending_diff is posted
+  std::vector<std::uint32_t> subscribers;                 // count per I/O thread
+  std::array<std::uint32_t, Subscriber::kTags> by_tag{};  // count per Subscriber::tag
 
   std::vector<std::size_t> threads_with_subscribers() const {
     std::vector<std::size_t> out;
@@ -72,6 +74,48 @@ std::size_t LocalBroker::channel_count() const {
   return channels_.size();
 }
 
+ChannelStats LocalBroker::channel_stats(std::string_view filter, std::size_t limit) {
+  ChannelStats out;
+  std::vector<Channel*> all;
+  {
+    std::shared_lock lock(channels_mutex_);
+    all.reserve(channels_.size());
+    for (auto& [name, ch] : channels_) all.push_back(ch.get());
+  }
+  out.channels = all.size();
+  for (Channel* ch : all) {
+    ChannelSummary s;
+    {
+      std::lock_guard lock(ch->mutex);
+      for (auto n : ch->subscribers) s.subscribers += n;
+      s.by_tag = ch->by_tag;
+      s.presence = ch->presence.list().size();
+      s.last_offset = ch->last_offset;
+    }
+    for (std::size_t t = 0; t < Subscriber::kTags; ++t)
+      if (s.by_tag[t]) ++out.channels_by_tag[t];
+    if (!filter.empty() && ch->name.find(filter) == std::string::npos) continue;
+    s.name = ch->name;
+    out.busiest.push_back(std::move(s));
+  }
+  for (std::size_t t = 0; t < Subscriber::kTags; ++t)
+    if (all_by_tag_[t].load(std::memory_order_relaxed)) out.channels_by_tag[t] = out.channels;
+  auto busier = [](const ChannelSummary& a, const ChannelSummary& b) {
+    if (a.subscribers != b.subscribers) return a.subscribers > b.subscribers;
+    if (a.presence != b.presence) return a.presence > b.presence;
+    if (a.last_offset != b.last_offset) return a.last_offset > b.last_offset;
+    return a.name < b.name;
+  };
+  if (out.busiest.size() > limit) {
+    std::partial_sort(out.busiest.begin(), out.busiest.begin() + static_cast<std::ptrdiff_t>(limit),
+                      out.busiest.end(), busier);
+    out.busiest.resize(limit);
+  } else {
+    std::sort(out.busiest.begin(), out.busiest.end(), busier);
+  }
+  return out;
+}
+
 void LocalBroker::restore(std::map<std::string, ChannelHistory> history) {
   std::vector<MessagePtr> all;  // for recent(): every channel's newest, in commit order
   for (auto& [name, h] : history) {
@@ -102,6 +146,7 @@ void LocalBroker::subscribe(const std::string& name, std::size_t thread, Subscri
   Channel& ch = channel(name);
   std::lock_guard lock(ch.mutex);
   ++ch.subscribers[thread];
+  ++ch.by_tag[s->tag % Subscriber::kTags];
 }
 
 void LocalBroker::unsubscribe(const std::string& name, std::size_t thread, Subscriber* s) {
@@ -122,6 +167,7 @@ void LocalBroker::unsubscribe(const std::string& name, std::size_t thread, Subsc
   Channel& ch = channel(name);
   std::lock_guard lock(ch.mutex);
   --ch.subscribers[thread];
+  --ch.by_tag[s->tag % Subscriber::kTags];
 }
 
 void LocalBroker::subscribe_all(std::size_t thread, Subscriber* s) {
@@ -129,6 +175,7 @@ void LocalBroker::subscribe_all(std::size_t thread, Subscriber* s) {
   if (std::find(all.begin(), all.end(), s) != all.end()) return;
   all.push_back(s);
   all_subscribers_[thread].fetch_add(1, std::memory_order_relaxed);
+  all_by_tag_[s->tag % Subscriber::kTags].fetch_add(1, std::memory_order_relaxed);
 }
 
 void LocalBroker::unsubscribe_all(std::size_t thread, Subscriber* s) {
@@ -142,9 +189,10 @@ void LocalBroker::unsubscribe_all(std::size_t thread, Subscriber* s) {
     table.all.erase(pos);
   }
   all_subscribers_[thread].fetch_sub(1, std::memory_order_relaxed);
+  all_by_tag_[s->tag % Subscriber::kTags].fetch_sub(1, std::memory_order_relaxed);
 }
 
-void LocalBroker::publish(Message m) {
+void LocalBroker::publish(Message m, Committed committed) {
   Channel& ch = channel(m.channel);
   if (m.id.empty()) m.id = make_uuid();
   std::unique_lock lock(ch.mutex);
@@ -154,15 +202,27 @@ void LocalBroker::publish(Message m) {
   if (!store_) {
     lock.unlock();
     on_committed(ch, std::move(message));
+    if (committed) committed(true);
     return;
   }
   // Queued under the channel's lock: the store sees the channel's offsets in order, and calls
   // back in that order.
-  store_->append(message, [this, &ch, message](bool ok) {
+  auto published = std::chrono::steady_clock::now();
+  store_->append(message, [this, &ch, message, committed = std::move(committed),
+                           published](bool ok) {
     if (!ok)
       spdlog::error("store: message {}#{} not stored; delivered anyway", ch.name, message->offset);
+    stats::publish_commit_seconds.observe(std::chrono::steady_clock::now() - published);
     on_committed(ch, message);
+    if (committed) committed(ok);
   });
+}
+
+bool LocalBroker::accepting() const { return !store_ || store_->has_room(); }
+
+void LocalBroker::when_accepting(std::function<void()> fn) {
+  if (!store_) return fn();
+  store_->when_room(std::move(fn));
 }
 
 void LocalBroker::on_committed(Channel& ch, MessagePtr message) {
@@ -178,10 +238,12 @@ void LocalBroker::on_committed(Channel& ch, MessagePtr message) {
     recent_.push_back(message);
     while (recent_.size() > options_.recent_size) recent_.pop_front();
   }
+  stats::messages_published.add();
   auto ev = std::make_shared<Event>();
   ev->kind = Event::Kind::message;
   ev->channel = ch.name;
   ev->message = std::move(message);
+  ev->committed_at = std::chrono::steady_clock::now();
   fan_out(std::move(ev), threads);
 }
 
@@ -317,6 +379,7 @@ void LocalBroker::deliver_local(std::size_t thread, const Event& ev) {
   auto it = table.channels.find(ev.channel);
   if (it == table.channels.end() && table.all.empty()) return;
   EncodeCache cache;
+  if (ev.kind == Event::Kind::message) stats::note_delivery(ev.committed_at);
   ++table.delivering;
   if (it != table.channels.end()) {
     auto& subs = it->second;

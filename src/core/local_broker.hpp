@@ -42,7 +42,9 @@ class LocalBroker final : public Broker {
   void unsubscribe(const std::string& channel, std::size_t thread, Subscriber* s) override;
   void subscribe_all(std::size_t thread, Subscriber* s) override;
   void unsubscribe_all(std::size_t thread, Subscriber* s) override;
-  void publish(Message message) override;
+  void publish(Message message, Committed committed = {}) override;
+  bool accepting() const override;
+  void when_accepting(std::function<void()> fn) override;
   void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) override;
   PresenceMap presence_list(const std::string& channel) override;
   void presence_track(const std::string& channel, const std::string& key, std::uint64_t session,
@@ -53,6 +55,8 @@ class LocalBroker final : public Broker {
   std::vector<MessagePtr> history(const std::string& channel, std::size_t limit,
                                   std::uint64_t after) override;
   std::vector<MessagePtr> recent(std::size_t limit, std::size_t skip) override;
+
+  ChannelStats channel_stats(std::string_view filter, std::size_t limit) override;
 
   std::size_t channel_count() const;
 
@@ -75,8 +79,9 @@ class LocalBroker final : public Broker {
   LocalBrokerOptions options_;
   mutable std::shared_mutex channels_mutex_;  // guards the map; each channel has its own
   std::unordered_map<std::string, std::unique_ptr<Channel>> channels_;
-  std::vector<std::unique_ptr<ThreadTable>> tables_;               // one per I/O thread
-  std::unique_ptr<std::atomic<std::uint32_t>[]> all_subscribers_;  // per I/O thread
+  std::vector<std::unique_ptr<ThreadTable>> tables_;                        // one per I/O thread
+  std::unique_ptr<std::atomic<std::uint32_t>[]> all_subscribers_;           // per I/O thread
+  std::array<std::atomic<std::uint32_t>, Subscriber::kTags> all_by_tag_{};  // statistics
   // The newest messages of every channel, in commit order (restored: by the store's order),
   // oldest first; at most options_.recent_size. Lock order: recent_mutex_ before a channel's
   // mutex (recent() reads a channel's newest offset); never taken while one is held.

@@ -42,8 +42,18 @@ class MessageStore {
   virtual void append(MessagePtr message, Done done) = 0;
 
   // Reads every channel's kept messages (at most max_per_channel each, newest kept) and last
-  // offset. Blocking: for start-up, before the I/O threads serve anything.
+  // offset. Blocking: for start-up, before the I/O threads serve anything. Throws
+  // std::runtime_error when the store cannot be read: serving without its content would restart
+  // every channel's offsets at 1.
   virtual std::map<std::string, ChannelHistory> load(std::size_t max_per_channel) = 0;
+
+  // Flow control. False while the queue of appended, not yet written messages is at its bound.
+  // append() still queues: keeping the bound is the publishers' part (Broker::accepting).
+  // Thread-safe.
+  virtual bool has_room() const { return true; }
+  // Runs fn once has_room(): at once, on the caller's thread, when it is now; else later, on the
+  // store's thread (fn should only post work elsewhere). Thread-safe.
+  virtual void when_room(std::function<void()> fn) { fn(); }
 
   // Deletes what the policy no longer keeps. Asynchronous, on the store's thread.
   virtual void apply_retention(const Retention& retention) = 0;

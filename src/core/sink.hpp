@@ -13,6 +13,8 @@
 
 namespace parley::core {
 
+class Broker;
+
 // What carries a connection. It decides what make_frame() makes, so a dialect served on both
 // keys its EncodeCache formats by it (a WebSocket frame cannot go on a byte stream).
 enum class Transport : std::uint8_t {
@@ -38,6 +40,11 @@ class Sink {
   // Closes the connection once what is queued is written; nothing more is sent after it.
   // WebSocket: a close frame with code and reason; a stream ignores them. Idempotent.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  // Flow control for a publisher the broker is not accepting from (Broker::accepting() false):
+  // nothing more is read from this connection until Broker::when_accepting() calls back. The
+  // kernel's buffer fills and TCP slows the client down; nothing it sent is dropped (what was
+  // already read is still handled). Default: nothing.
+  virtual void pause_reading(Broker& broker) {}
   // Sends a WebSocket ping; other transports ignore it.
   virtual void ping() = 0;
   // Runs fn on the connection's thread after delay, unless the connection is gone by then.

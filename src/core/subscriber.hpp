@@ -34,9 +34,14 @@ class EncodeCache {
 
 class Subscriber {
  public:
+  static constexpr std::size_t kTags = 8;
   virtual ~Subscriber() = default;
   // Called on the subscriber's own I/O thread only. Must not block.
   virtual void deliver(const Event& event, EncodeCache& cache) = 0;
+
+  // A small label (< kTags) the transport gives the subscriber before it subscribes (net: its
+  // system); the broker counts each channel's subscribers per tag, for statistics only.
+  std::uint8_t tag = 0;
 };
 
 // Runs work on the I/O threads. Implemented by net; the core never sees Asio.

@@ -10,6 +10,7 @@
 #include "dialects/chat_sse/codec.hpp"
 #include "dialects/chat_sse/publish.hpp"
 #include "net/common_routes.hpp"
+#include "net/metrics.hpp"
 
 namespace parley::net {
 
@@ -31,6 +32,13 @@ HttpResponse publish_answer(unsigned status, std::string_view reason) {
   HttpResponse res = HttpResponse::text(status, reason.empty() ? "" : std::string(reason) + "\n");
   res.content_type = "text/plain";
   add_publish_cors(res);
+  return res;
+}
+
+// 429 or 503, with Retry-After: the client may publish again a second later.
+HttpResponse retry_later(unsigned status, std::string_view reason) {
+  HttpResponse res = publish_answer(status, reason);
+  res.headers.emplace_back("Retry-After", "1");
   return res;
 }
 
@@ -85,17 +93,39 @@ HttpResponse page(const std::string& channel, const ChatSsePageLinks& links) {
 
 }  // namespace
 
-void add_chat_sse_publish_routes(Router& router, core::Broker& broker) {
+void add_chat_sse_publish_routes(Router& router, core::Broker& broker,
+                                 std::shared_ptr<core::KeyedLimiter> limiter) {
   constexpr const char* path = "/chat/publish/:channel_id/:user_id";
-  router.add("POST", path, [&broker](const HttpRequest& req) {
-    const std::string& channel = req.params.at("channel_id");
-    const std::string& user = req.params.at("user_id");
-    auto result = sse::publish(broker, channel, user, req.body);
-    if (result.status != 200)
-      spdlog::info("chat_sse publish peer={} channel={:?} user={:?}: {} {}", req.peer, channel,
-                   user, result.status, result.reason);
-    return publish_answer(result.status, result.reason);
-  });
+  RouteOptions options;
+  options.headers = {{"Access-Control-Allow-Origin", "*"},
+                     {"Access-Control-Allow-Methods", "POST"},
+                     {"Allow", "OPTIONS"}};
+  router.add_async(
+      "POST", path,
+      [&broker, limiter](HttpRequest req, HttpRespond respond) {
+        const std::string& channel = req.params.at("channel_id");
+        const std::string& user = req.params.at("user_id");
+        metrics().messages_in.add(index(System::chat_sse), 1);
+        auto log = [&](unsigned status, std::string_view reason) {
+          spdlog::info("chat_sse publish peer={} channel={:?} user={:?}: {} {}", req.peer, channel,
+                       user, status, reason);
+        };
+        // As a WebSocket client's messages: [limits] max_messages_per_second, per address.
+        if (limiter && !limiter->take(core::address_of(req.peer), core::Clock::now())) {
+          log(429, "over the publish rate of its address");
+          return respond(retry_later(429, "Too many messages; retry later"));
+        }
+        // Answered once the message is durable, as every other path acknowledges.
+        auto result =
+            sse::publish(broker, channel, user, std::move(req.body), [respond](bool stored) {
+              respond(stored ? publish_answer(200, {}) : publish_answer(500, "not stored"));
+            });
+        if (result.status == 200) return;
+        log(result.status, result.reason);
+        if (result.status == 503) return respond(retry_later(503, result.reason));
+        respond(publish_answer(result.status, result.reason));
+      },
+      std::move(options));
   router.add("OPTIONS", path, preflight);
 }
 
@@ -133,6 +163,7 @@ void add_chat_sse_receive_routes(Router& router, core::Broker& broker, ChatSseOp
           return res;
         }
         StreamAccept accept;
+        accept.system = System::chat_sse;
         accept.headers = stream_headers();
         accept.make = [&broker, channel = std::move(*channel), after, options](core::Sink& sink) {
           return std::make_shared<sse::Stream>(broker, sink, channel, after, options.stream);

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "core/broker.hpp"
+#include "core/rate_limit.hpp"
 #include "dialects/chat_sse/stream.hpp"
 #include "net/router.hpp"
 
@@ -17,9 +19,13 @@ struct ChatSseOptions {
   dialects::chat_sse::StreamOptions stream;
 };
 
-// POST /chat/publish/:channel_id/:user_id (200, 400; CORS headers of the original) and its
-// OPTIONS preflight answer.
-void add_chat_sse_publish_routes(Router& router, core::Broker& broker);
+// POST /chat/publish/:channel_id/:user_id and its OPTIONS preflight answer. 200 once the
+// message is committed; 400 (bad ids or text), 413 (over the body limit), 429 (the client's
+// address is over `limiter`'s rate; none when null), 503 (the store's queue is full), both
+// with Retry-After: 1; 500 when the store failed to write it. Every answer carries the
+// original's CORS headers.
+void add_chat_sse_publish_routes(Router& router, core::Broker& broker,
+                                 std::shared_ptr<core::KeyedLimiter> limiter);
 
 // GET /chat/receive/:channel_id with Accept: text/event-stream: the channel's messages as
 // Server-Sent Events, resumed after Last-Event-ID (or ?since=) from history. Without the Accept

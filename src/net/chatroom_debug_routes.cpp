@@ -85,6 +85,7 @@ void add_chatroom_debug_routes(Router& router, core::Broker& broker, DebugFeed& 
       "GET", "/events",
       [&broker, &feed, keep_alive](const HttpRequest&) -> std::variant<StreamAccept, HttpResponse> {
         StreamAccept accept;
+        accept.system = System::chatroom;
         accept.headers = {{"Content-Type", "text/event-stream"},
                           {"Cache-Control", "no-store"},
                           {"X-Accel-Buffering", "no"}};

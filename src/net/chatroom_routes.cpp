@@ -6,20 +6,23 @@ namespace parley::net {
 
 namespace chatroom = dialects::chatroom;
 
-namespace {}  // namespace
-
 void add_chatroom_routes(Router& router, topics::SyncHub& hub, ChatroomOptions options,
                          const std::string& pattern) {
   router.websocket(
       pattern, [&hub, options](const HttpRequest& req) -> std::variant<WsAccept, HttpResponse> {
-        chatroom::Envelope envelope;
-        if (!chatroom::parse_envelope(req.query_param("envelope"), envelope))
-          return HttpResponse::text(400, "unsupported envelope: use content or args\n");
+        chatroom::ConnectionOptions connection = options.connection;
+        std::string envelope = req.query_param("envelope");
+        if (!envelope.empty() && !chatroom::parse_envelope(envelope, connection.envelope))
+          return HttpResponse::text(400, "unsupported envelope: use args or content\n");
+        std::string protocol = req.query_param("protocol");
+        if (!protocol.empty() && !chatroom::parse_protocol(protocol, connection.protocol))
+          return HttpResponse::text(400, "unsupported protocol: use original or extended\n");
         WsAccept accept;
+        accept.system = System::chatroom;
         accept.idle_timeout = options.idle_timeout;
-        accept.make = [&hub, envelope, options](core::Sink& sink) {
+        accept.make = [&hub, connection](core::Sink& sink) {
           return std::make_shared<chatroom::Connection>(hub, sink, sink.thread(), sink.peer(),
-                                                        envelope, options.connection);
+                                                        connection);
         };
         return accept;
       });

@@ -10,13 +10,14 @@
 namespace parley::net {
 
 struct ChatroomOptions {
-  std::chrono::milliseconds idle_timeout{0};  // 0: none (the original had no idle timeout)
-  dialects::chatroom::ConnectionOptions connection;
+  std::chrono::milliseconds idle_timeout{0};         // 0: none (the original had no idle timeout)
+  dialects::chatroom::ConnectionOptions connection;  // envelope and protocol: the defaults
 };
 
 // A WebSocket route at pattern ("/chatroom" on the shared listener, "/*" on ChatRoom's own,
-// which the original served on any path). ?envelope=args answers with "args" instead of
-// "content"; any other value is refused with 400. hub must outlive the router.
+// which the original served on any path, "/" included). ?envelope=args|content and
+// ?protocol=original|extended override the defaults in options.connection; any other value is
+// refused with 400. hub must outlive the router.
 void add_chatroom_routes(Router& router, topics::SyncHub& hub, ChatroomOptions options,
                          const std::string& pattern);
 

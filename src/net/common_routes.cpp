@@ -57,10 +57,16 @@ HttpResponse page_with_data(std::string_view asset, const boost::json::value& da
   return res;
 }
 
-HttpResponse landing_page() {
-  const auto* page = assets::find("index.html");
-  return HttpResponse::html(page ? std::string(page->data) : "<h1>Parley</h1>");
+namespace {
+boost::json::object& landing_data() {
+  static boost::json::object data;  // written before serving, read-only after
+  return data;
 }
+}  // namespace
+
+void set_landing_data(boost::json::object data) { landing_data() = std::move(data); }
+
+HttpResponse landing_page() { return page_with_data("index.html", landing_data()); }
 
 void add_landing_route(Router& router) {
   router.get("/", [](const HttpRequest&) { return landing_page(); });

@@ -5,11 +5,14 @@
 // file over max_file_bytes), 400 (not a multipart body; a file name with nothing usable left),
 // 404 (no such file or client).
 //
-// The checks run on the I/O thread (the registry is in memory); reading and writing files run
-// through run_blocking, and the answer comes back through HttpRespond.
+// The checks run on the I/O thread (the registry is in memory); an upload's key is checked on
+// its head, before the body is read, and again with the body (the client may have left
+// meanwhile). Reading and writing files run through run_blocking, and the answer comes back
+// through HttpRespond.
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <optional>
 #include <variant>
 
 #include "dialects/concierge/codec.hpp"
@@ -105,6 +108,16 @@ void add_concierge_file_routes(Router& router, std::shared_ptr<ConciergeState> s
   auto too_large = [max_file] {
     return status(413, "File over " + std::to_string(max_file) + " bytes");
   };
+  // Uploads: the key is checked on the request's head, so an upload nobody may make is refused
+  // before its body (up to max_body bytes) is read.
+  RouteOptions upload_route;
+  upload_route.max_body_bytes = max_body;
+  upload_route.headers = {{"Access-Control-Allow-Origin", "*"}};
+  upload_route.check_head = [state](const HttpRequest& req) -> std::optional<HttpResponse> {
+    auto key = authorize_owner(req, *state);
+    if (auto* res = std::get_if<HttpResponse>(&key)) return std::move(*res);
+    return std::nullopt;
+  };
 
   // One file: the path names it; every part must carry the same filename.
   router.add_async(
@@ -130,7 +143,7 @@ void add_concierge_file_routes(Router& router, std::shared_ptr<ConciergeState> s
         store(state, *options, req, {std::move(upload)}, std::move(std::get<Key>(key)),
               std::move(respond));
       },
-      max_body);
+      upload_route);
 
   // Several files, each named by its part's filename; parts of the same name are appended.
   router.add_async(
@@ -157,7 +170,7 @@ void add_concierge_file_routes(Router& router, std::shared_ptr<ConciergeState> s
         store(state, *options, req, std::move(uploads), std::move(std::get<Key>(key)),
               std::move(respond));
       },
-      max_body);
+      upload_route);
 
   // Any connected client may download any connected client's files.
   router.add_async(

@@ -17,6 +17,7 @@ void add_concierge_routes(Router& router, std::shared_ptr<ConciergeState> state,
       "/ws",
       [state, shared_options](const HttpRequest& req) -> std::variant<WsAccept, HttpResponse> {
         WsAccept accept;
+        accept.system = System::concierge;
         // Like the original (actix), a client that offers no ert-concierge is served too.
         if (offers_subprotocol(req, concierge::kSubprotocol))
           accept.protocol = std::string(concierge::kSubprotocol);

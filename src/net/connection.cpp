@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/post.hpp>
 
+#include "core/broker.hpp"
 #include "net/metrics.hpp"
 
 namespace parley::net {
@@ -17,7 +18,7 @@ constexpr std::size_t kReadBufferBytes = 64 * 1024;
 constexpr std::size_t kMaxGather = 64;  // frames per write syscall
 }  // namespace
 
-std::atomic<std::int64_t>& Connection::open_gauge() const {
+const core::stats::Gauge& Connection::open_gauge() const {
   return transport_ == core::Transport::websocket ? metrics().websockets_open
                                                   : metrics().streams_open;
 }
@@ -37,6 +38,7 @@ void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
     auto dirty = std::move(mine.dirty);
     mine.dirty.clear();
     for (auto& c : dirty) c->flush();
+    core::stats::observe_written();  // commit-to-socket latency of what was just delivered
   });
 }
 
@@ -63,27 +65,36 @@ Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_
       peer_(std::move(peer)),
       path_(std::move(setup.path)),
       transport_(setup.transport),
+      system_(setup.system),
+      sys_(index(setup.system)),
+      opened_at_(std::chrono::system_clock::now()),
       idle_timeout_(setup.idle_timeout),
       make_dialect_(std::move(setup.make)),
       parser_(net.options.max_frame_bytes),
       last_activity_(std::chrono::steady_clock::now()) {
-  open_gauge().fetch_add(1, std::memory_order_relaxed);
+  open_gauge().add(1);
+  metrics().connections_open.add(1, sys_);
   if (!setup.head.empty()) head_ = std::make_shared<const std::string>(std::move(setup.head));
 }
 
 Connection::~Connection() {
-  open_gauge().fetch_sub(1, std::memory_order_relaxed);
-  metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
+  open_gauge().add(-1);
+  metrics().connections_open.add(-1, sys_);
+  net_.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Connection::start(std::string_view leftover) {
   net_.add(thread_, this);
-  spdlog::info("{} open session={} peer={} path={}", kind(), id_, peer_, path_);
+  spdlog::info("{} open session={} system={} peer={} path={}", kind(), id_, name(system_), peer_,
+               path_);
   error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (head_) enqueue(std::move(head_), true);
   dialect_ = make_dialect_(*this);
+  // The broker counts each channel's subscribers per system (the admin page).
+  if (auto* sub = dynamic_cast<core::Subscriber*>(dialect_.get()))
+    sub->tag = static_cast<std::uint8_t>(sys_);
   dialect_->on_open();
   if (!leftover.empty()) on_bytes(leftover);
   if (idle_timeout_.count() > 0) arm_idle_timer(idle_timeout_);
@@ -104,7 +115,7 @@ bool Connection::on_bytes(std::string_view bytes) {
   auto err = parser_.feed(bytes, *this);
   charge(parser_.frames() - frames_before);
   if (err) {
-    metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    metrics().protocol_errors.add(sys_, 1);
     spdlog::warn("ws session={} peer={}: {} (close {})", id_, peer_, err.reason, err.code);
     close(err.code, err.reason);
     return false;
@@ -113,9 +124,31 @@ bool Connection::on_bytes(std::string_view bytes) {
 }
 
 void Connection::read() {
-  if (torn_down_) return;
+  if (torn_down_ || read_pending_ || paused_) return;
+  read_pending_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+                     [self = shared_from_this()](const error_code& ec) {
+                       self->read_pending_ = false;
+                       self->on_readable(ec);
+                     });
+}
+
+void Connection::pause_reading(core::Broker& broker) {
+  if (transport_ != core::Transport::websocket || paused_ || torn_down_) return;
+  paused_ = true;
+  spdlog::debug("{} session={} peer={}: store queue full, reading paused", kind(), id_, peer_);
+  broker.when_accepting([weak = weak_from_this(), &threads = net_.threads, thread = thread_] {
+    threads.post(thread, [weak] {
+      if (auto self = weak.lock()) self->resume_reading();
+    });
+  });
+}
+
+void Connection::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  spdlog::debug("{} session={} peer={}: reading resumed", kind(), id_, peer_);
+  if (!throttled_) read();  // else the throttle's timer reads again
 }
 
 void Connection::charge(std::uint64_t units) {
@@ -135,6 +168,7 @@ void Connection::charge(std::uint64_t units) {
 void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
+  if (paused_) return;  // resume_reading() reads again
   // One buffer per loop turn: a client that keeps its socket full cannot hold the thread; the
   // other connections, the accept loop and the flush run before its next buffer is read.
   thread_local std::array<char, kReadBufferBytes> buffer;
@@ -148,7 +182,7 @@ void Connection::on_readable(const error_code& wait_ec) {
   if (throttled_) {
     // Over the message rate: stop reading until the budget is positive again. The kernel's
     // buffer fills and TCP slows the sender; nothing is dropped.
-    metrics().throttled.fetch_add(1, std::memory_order_relaxed);
+    metrics().throttled.add(sys_, 1);
     spdlog::debug("{} session={} peer={}: over {} messages/s, reading paused", kind(), id_, peer_,
                   net_.options.max_messages_per_second);
     double wait_s = (1.0 - tokens_) / static_cast<double>(net_.options.max_messages_per_second);
@@ -157,6 +191,7 @@ void Connection::on_readable(const error_code& wait_ec) {
       read();
     });
   }
+  if (paused_) return;  // resume_reading() reads again
   if (n == buffer.size()) {
     // More may be waiting: read it after the work already queued on this thread.
     return asio::post(socket_.get_executor(),
@@ -167,7 +202,7 @@ void Connection::on_readable(const error_code& wait_ec) {
 
 void Connection::on_message(ws::Opcode op, std::string_view payload) {
   if (closing_) return;
-  metrics().frames_in.fetch_add(1, std::memory_order_relaxed);
+  metrics().messages_in.add(sys_, 1);
   if (op == ws::Opcode::text) return dialect_->on_text(payload);
   if (!dialect_->on_binary(payload)) {
     spdlog::info("ws session={} peer={}: binary frame; closing 1003", id_, peer_);
@@ -231,7 +266,8 @@ void Connection::send_frame(const core::Frame& frame) {
 void Connection::close(std::uint16_t code, std::string_view reason) {
   if (closing_ || torn_down_) return;
   closing_ = true;
-  spdlog::info("{} close session={} peer={} code={} reason={}", kind(), id_, peer_, code, reason);
+  spdlog::info("{} close session={} system={} peer={} code={} reason={:?}", kind(), id_,
+               name(system_), peer_, code, reason);
   if (transport_ == core::Transport::stream) {
     // A stream ends by closing the connection once what is queued is written.
     peer_closed_ = true;
@@ -266,10 +302,10 @@ void Connection::enqueue(core::Frame frame, bool control) {
 
 void Connection::slow_consumer() {
   if (net_.options.slow_consumer == SlowConsumer::drop) {
-    metrics().slow_consumer_drops.fetch_add(1, std::memory_order_relaxed);
+    metrics().slow_consumer_drops.add(sys_, 1);
     return;
   }
-  metrics().slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+  metrics().slow_consumer_disconnects.add(sys_, 1);
   spdlog::warn("{} session={} peer={}: slow consumer, {} bytes queued; disconnecting", kind(), id_,
                peer_, queued_bytes_);
   teardown("slow consumer");
@@ -289,7 +325,7 @@ void Connection::flush() {
     std::size_t written = socket_.write_some(write_buffers_, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) return teardown(ec.message());
-    metrics().bytes_out.fetch_add(written, std::memory_order_relaxed);
+    metrics().bytes_out.add(sys_, written);
     consume(written);
   }
   if (queue_.empty()) return on_drained();
@@ -299,7 +335,7 @@ void Connection::flush() {
     while (queue_.size() > 1 && queued_bytes_ > net_.options.max_queue_bytes) {
       queued_bytes_ -= queue_.back()->size();
       queue_.pop_back();
-      metrics().slow_consumer_drops.fetch_add(1, std::memory_order_relaxed);
+      metrics().slow_consumer_drops.add(sys_, 1);
     }
   }
   waiting_writable_ = true;
@@ -326,8 +362,8 @@ void Connection::consume(std::size_t written) {
     front_offset_ = 0;
     ++frames;
   }
-  // Counted per write, not per frame queued: the counter is shared by every I/O thread.
-  if (frames) metrics().frames_out.fetch_add(frames, std::memory_order_relaxed);
+  // Counted per write, not per frame queued.
+  if (frames) metrics().frames_out.add(sys_, frames);
 }
 
 void Connection::on_drained() {
@@ -367,7 +403,8 @@ void Connection::teardown(std::string_view why) {
   if (torn_down_) return;
   torn_down_ = true;
   for (auto& t : timers_) t->cancel();
-  spdlog::info("{} gone session={} peer={}: {}", kind(), id_, peer_, why);
+  spdlog::info("{} gone session={} system={} peer={} reason={:?}", kind(), id_, name(system_),
+               peer_, why);
   if (dialect_) dialect_->on_close();
   error_code ignored;
   timer_.cancel();

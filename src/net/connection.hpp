@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/stats.hpp"
 #include "net/net_context.hpp"
 #include "net/router.hpp"
 #include "net/ws_codec.hpp"
@@ -27,8 +28,9 @@ namespace parley::net {
 // How a connection is set up; made by the HTTP session (upgrade, stream) or a raw listener.
 struct ConnectionSetup {
   core::Transport transport = core::Transport::websocket;
-  std::string path;  // the request's path, for the logs ("" for raw TCP)
-  std::string head;  // a stream's first bytes (an HTTP response head), or empty
+  System system = System::http;  // whose route or listener accepted it
+  std::string path;              // the request's path, for the logs ("" for raw TCP)
+  std::string head;              // a stream's first bytes (an HTTP response head), or empty
   std::chrono::milliseconds idle_timeout{0};  // 0: none
   MakeDialect make;
 };
@@ -54,10 +56,16 @@ class Connection final : public core::Sink,
   void close(std::uint16_t code, std::string_view reason) override;
   void ping() override;
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void pause_reading(core::Broker& broker) override;
   core::Transport transport() const override { return transport_; }
   std::uint64_t id() const override { return id_; }
   std::size_t thread() const override { return thread_; }
   const std::string& peer() const override { return peer_; }
+
+  System system() const { return system_; }
+  const std::string& path() const { return path_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  std::chrono::system_clock::time_point opened_at() const { return opened_at_; }
 
   // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
   void flush();
@@ -73,7 +81,9 @@ class Connection final : public core::Sink,
   // Hands bytes to the frame parser (WebSocket) or to the dialect (stream); false when the
   // connection is closing because of them.
   bool on_bytes(std::string_view bytes);
+  // Waits for readability, unless a wait is pending or reading is paused.
   void read();
+  void resume_reading();
   void on_readable(const boost::system::error_code& ec);
   // Takes units (frames, or reads of a byte stream) from the inbound rate budget; reading
   // pauses (throttled_) when it is spent.
@@ -87,7 +97,7 @@ class Connection final : public core::Sink,
   void teardown(std::string_view why);
   const char* kind() const;
   // The gauge of open connections of this transport (/metrics).
-  std::atomic<std::int64_t>& open_gauge() const;
+  const core::stats::Gauge& open_gauge() const;
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
@@ -97,6 +107,9 @@ class Connection final : public core::Sink,
   const std::string peer_;
   const std::string path_;
   const core::Transport transport_;
+  const System system_;
+  const std::size_t sys_;  // index(system_), for the per-system figures
+  const std::chrono::system_clock::time_point opened_at_;
   std::chrono::milliseconds idle_timeout_{0};
   MakeDialect make_dialect_;  // kept: what it captured outlives dialect_ (declared after it)
   std::shared_ptr<core::DialectConnection> dialect_;
@@ -114,7 +127,9 @@ class Connection final : public core::Sink,
 
   double tokens_ = 0;  // inbound message budget (token bucket), refilled at the configured rate
   std::chrono::steady_clock::time_point refilled_;
-  bool throttled_ = false;  // reading paused until the budget refills
+  bool throttled_ = false;     // reading paused until the budget refills
+  bool paused_ = false;        // reading paused by pause_reading(), until resumed
+  bool read_pending_ = false;  // a wait for readability is pending
 
   bool closing_ = false;      // a close frame is queued: nothing more is sent
   bool peer_closed_ = false;  // the peer's close frame arrived

@@ -48,12 +48,12 @@ std::string percent_encode(const std::string& s) {
 
 HeavenlandAuth::HeavenlandAuth(std::shared_ptr<const auth::JwtVerifier> verifier,
                                std::shared_ptr<auth::UserStore> users, IoThreads& threads,
-                               RunBlocking run_blocking, std::shared_ptr<HttpClient> http,
+                               TryRun run_hashing, std::shared_ptr<HttpClient> http,
                                AccountLookup lookup)
     : verifier_(std::move(verifier)),
       users_(std::move(users)),
       threads_(threads),
-      run_blocking_(std::move(run_blocking)),
+      run_hashing_(std::move(run_hashing)),
       http_(std::move(http)),
       lookup_(std::move(lookup)) {}
 
@@ -113,26 +113,32 @@ void HeavenlandAuth::login_token(const std::string& token, std::size_t thread, D
 
 void HeavenlandAuth::login_password(const std::string& username, const std::string& password,
                                     std::size_t thread, Done done) {
-  run_blocking_([users = users_, &threads = threads_, thread, username, password,
-                 done = std::move(done)]() mutable {
-    auth::User user;
-    AuthResult result;
-    switch (users->check(username, password, user)) {
-      case auth::UserStore::Check::ok:
-        result = success(user.username, user.nickname);
-        break;
-      case auth::UserStore::Check::unknown_user:
-        result = failure(AuthFailure::unknown_username);
-        break;
-      case auth::UserStore::Check::wrong_password:
-        result = failure(AuthFailure::invalid_credentials);
-        break;
-      case auth::UserStore::Check::failed:
-        result = failure(AuthFailure::unavailable);
-        break;
-    }
-    threads.post(thread, [done = std::move(done), result = std::move(result)] { done(result); });
-  });
+  // done is shared: the job owns it, and it is answered here if the pool refuses the job.
+  auto answer = std::make_shared<Done>(std::move(done));
+  bool queued = run_hashing_(
+      [users = users_, &threads = threads_, thread, username, password, answer]() mutable {
+        auth::User user;
+        AuthResult result;
+        switch (users->check(username, password, user)) {
+          case auth::UserStore::Check::ok:
+            result = success(user.username, user.nickname);
+            break;
+          case auth::UserStore::Check::unknown_user:
+            result = failure(AuthFailure::unknown_username);
+            break;
+          case auth::UserStore::Check::wrong_password:
+            result = failure(AuthFailure::invalid_credentials);
+            break;
+          case auth::UserStore::Check::failed:
+            result = failure(AuthFailure::unavailable);
+            break;
+        }
+        threads.post(thread, [answer, result = std::move(result)] { (*answer)(result); });
+      });
+  if (!queued) {
+    spdlog::warn("heavenland: password check of {:?} refused: the hashing pool is full", username);
+    (*answer)(failure(AuthFailure::busy));
+  }
 }
 
 }  // namespace parley::net

@@ -3,8 +3,9 @@
 // - token: verified on the caller's I/O thread (a signature check: microseconds); user_id = sub;
 //   nickname = the configured claim, else looked up at the account URL (asynchronous HTTP GET
 //   with "Authorization: Bearer <token>" on the same thread, with a timeout), else sub.
-// - username/password: the local user store, on the blocking pool (SQLite and argon2id), the
-//   answer posted back to the caller's thread.
+// - username/password: the local user store (SQLite and argon2id: tens of milliseconds and
+//   64 MiB each) on a pool of its own, bounded ([auth] password_hash_threads and _queue), the
+//   answer posted back to the caller's thread. A check the pool refuses fails at once (busy).
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -28,10 +29,11 @@ struct AccountLookup {
 
 class HeavenlandAuth final : public dialects::heavenland::Authenticator {
  public:
-  using RunBlocking = std::function<void(std::function<void()>)>;
+  // Queues a password check; false when it cannot be queued (it is then not run).
+  using TryRun = std::function<bool(std::function<void()>)>;
   HeavenlandAuth(std::shared_ptr<const auth::JwtVerifier> verifier,
-                 std::shared_ptr<auth::UserStore> users, IoThreads& threads,
-                 RunBlocking run_blocking, std::shared_ptr<HttpClient> http, AccountLookup lookup);
+                 std::shared_ptr<auth::UserStore> users, IoThreads& threads, TryRun run_hashing,
+                 std::shared_ptr<HttpClient> http, AccountLookup lookup);
 
   void login_token(const std::string& token, std::size_t thread, Done done) override;
   void login_password(const std::string& username, const std::string& password, std::size_t thread,
@@ -47,7 +49,7 @@ class HeavenlandAuth final : public dialects::heavenland::Authenticator {
   std::shared_ptr<const auth::JwtVerifier> verifier_;
   std::shared_ptr<auth::UserStore> users_;
   IoThreads& threads_;
-  RunBlocking run_blocking_;
+  TryRun run_hashing_;
   std::shared_ptr<HttpClient> http_;
   AccountLookup lookup_;
 };

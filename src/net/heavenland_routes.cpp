@@ -49,7 +49,8 @@ HeavenlandServices::HeavenlandServices(core::Broker& b, IoThreads& threads,
       options(std::move(o)),
       auth(std::move(a)),
       address_limiter(options.login_per_address),
-      chat{broker, *auth, address_limiter, online, options.chat},
+      account_limiter(options.login_per_account),
+      chat{broker, *auth, address_limiter, account_limiter, online, options.chat},
       minigame(broker, online),
       timer_(std::make_unique<MinigameTimer>(threads, minigame)) {
   minigame.set_scheduler(timer_.get());
@@ -74,6 +75,7 @@ void add_heavenland_routes(Router& router, std::shared_ptr<HeavenlandServices> s
   router.websocket("/chat",
                    [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
                      WsAccept accept;
+                     accept.system = System::heavenland;
                      accept.idle_timeout = idle;
                      accept.make = [services](core::Sink& sink) {
                        return std::make_shared<hl::ChatConnection>(services->chat, sink, sink.id(),
@@ -84,6 +86,7 @@ void add_heavenland_routes(Router& router, std::shared_ptr<HeavenlandServices> s
   router.websocket(
       "/minigame", [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
         WsAccept accept;
+        accept.system = System::heavenland;
         accept.idle_timeout = idle;
         accept.make = [services](core::Sink& sink) {
           return std::make_shared<hl::MinigameConnection>(

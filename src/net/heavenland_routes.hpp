@@ -18,13 +18,15 @@ struct HeavenlandOptions {
   std::string env;                            // "env" of /api/version
   std::chrono::milliseconds idle_timeout{0};  // 0: none (the original had none)
   dialects::heavenland::ChatOptions chat;
-  dialects::heavenland::RateLimit login_per_address{30, std::chrono::milliseconds(60'000)};
+  core::RateLimit login_per_address{30, std::chrono::milliseconds(60'000)};
+  core::RateLimit login_per_account{10, std::chrono::milliseconds(60'000)};
 };
 
 class MinigameTimer;
 
 // What the routes of every Heavenland listener share: logins, the online players, the login
-// limits per address, the minigame harness and its scheduler. Built once by the installer.
+// limits per address and per account, the minigame harness and its scheduler. Built once by
+// the installer.
 class HeavenlandServices {
  public:
   HeavenlandServices(core::Broker& broker, IoThreads& threads, std::unique_ptr<HeavenlandAuth> auth,
@@ -37,7 +39,8 @@ class HeavenlandServices {
   core::Broker& broker;
   const HeavenlandOptions options;
   std::unique_ptr<HeavenlandAuth> auth;
-  dialects::heavenland::AddressLimiter address_limiter;
+  core::KeyedLimiter address_limiter;
+  core::KeyedLimiter account_limiter;
   dialects::heavenland::OnlinePlayers online;
   dialects::heavenland::ChatShared chat;
   dialects::heavenland::MinigameService minigame;

@@ -57,10 +57,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         stream_(std::move(socket)),
         net_(net),
         thread_(thread),
-        router_(std::move(router)) {}
+        router_(std::move(router)) {
+    metrics().connections_open.add(1, index(System::http));
+  }
 
   ~HttpSession() {
-    if (!upgraded_) metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
+    if (upgraded_) return;  // the Connection it became counts it now
+    metrics().connections_open.add(-1, index(System::http));
+    net_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void start() { read(); }
@@ -68,6 +72,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   void read() {
     parser_.emplace();
+    route_options_ = nullptr;
     // The header is read first, under the largest limit any route has; the route's own limit
     // applies once the route is known (on_header).
     parser_->body_limit(std::max(net_.options.max_http_body_bytes, router_->max_body_bytes()));
@@ -81,18 +86,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_header(const error_code& ec) {
     if (ec) return on_read(ec);
     auto& msg = parser_->get();
-    HttpRequest probe;
-    probe.method = std::string(msg.method_string());
-    std::string_view target = msg.target();
-    probe.path = percent_decode(target.substr(0, target.find('?')));
-    Router::Match match = router_->match(probe, beast::websocket::is_upgrade(msg));
+    // RFC 9112 3.2: an HTTP/1.1 request without a Host header, or with several, is a 400.
+    std::size_t hosts = msg.count(http::field::host);
+    if ((msg.version() >= 11 && hosts == 0) || hosts > 1) {
+      spdlog::info("http peer={}: {} Host headers in an HTTP/{}.{} request; 400", peer_, hosts,
+                   msg.version() / 10, msg.version() % 10);
+      return respond(HttpResponse::text(400, "Bad Request: exactly one Host header is required\n"),
+                     false);
+    }
+    HttpRequest head = request_head(msg);
+    Router::Match match = router_->match(head, beast::websocket::is_upgrade(msg));
     std::size_t limit =
-        match.max_body_bytes ? match.max_body_bytes : net_.options.max_http_body_bytes;
+        match.max_body_bytes() ? match.max_body_bytes() : net_.options.max_http_body_bytes;
     if (auto length = parser_->content_length(); length && *length > limit) {
       spdlog::warn("http peer={}: request body of {} bytes over {} for {}", peer_, *length, limit,
-                   probe.path);
-      return respond(HttpResponse::text(413, "Payload Too Large\n"), false);
+                   head.path);
+      return respond(with_route_headers(HttpResponse::text(413, "Payload Too Large\n"), match),
+                     false);
     }
+    if (match.options && match.options->check_head && !parser_->is_done()) {
+      if (auto refused = match.options->check_head(head)) {
+        spdlog::info("http peer={} {} {} -> {} (body not read)", peer_, head.method, head.target,
+                     refused->status);
+        return respond(std::move(*refused), false);
+      }
+    }
+    route_options_ = match.options;  // for a 413 found while reading the body
     parser_->body_limit(limit);
     auto read_body = [self = shared_from_this()] {
       http::async_read(self->stream_, self->buffer_, *self->parser_,
@@ -110,24 +129,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     read_body();
   }
 
-  void on_read(const error_code& ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset)
-      return shutdown();
-    if (ec == beast::error::timeout) {
-      spdlog::debug("http peer={}: request timeout", peer_);
-      return shutdown();
-    }
-    if (ec == http::error::body_limit) {
-      spdlog::warn("http peer={}: request body over the limit", peer_);
-      return respond(HttpResponse::text(413, "Payload Too Large\n"), false);
-    }
-    if (ec) {
-      spdlog::warn("http peer={}: bad request: {}", peer_, ec.message());
-      return respond(HttpResponse::text(400, "Bad Request\n"), false);
-    }
-    metrics().http_requests.fetch_add(1, std::memory_order_relaxed);
-    auto& msg = parser_->get();
+  // The request as routes see it, but for its body.
+  HttpRequest request_head(const http::request<http::string_body>& msg) const {
     HttpRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
@@ -140,8 +143,41 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers.emplace_back(std::move(name), std::string(f.value()));
     }
-    req.body = std::move(msg.body());
     req.peer = peer_;
+    return req;
+  }
+
+  static HttpResponse with_route_headers(HttpResponse res, const Router::Match& match) {
+    return with_route_headers(std::move(res), match.options);
+  }
+  static HttpResponse with_route_headers(HttpResponse res, const RouteOptions* options) {
+    if (options)
+      for (const auto& h : options->headers) res.headers.push_back(h);
+    return res;
+  }
+
+  void on_read(const error_code& ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset)
+      return shutdown();
+    if (ec == beast::error::timeout) {
+      spdlog::debug("http peer={}: request timeout", peer_);
+      return shutdown();
+    }
+    if (ec == http::error::body_limit) {
+      spdlog::warn("http peer={}: request body over the limit", peer_);
+      return respond(
+          with_route_headers(HttpResponse::text(413, "Payload Too Large\n"), route_options_),
+          false);
+    }
+    if (ec) {
+      spdlog::warn("http peer={}: bad request: {}", peer_, ec.message());
+      return respond(HttpResponse::text(400, "Bad Request\n"), false);
+    }
+    metrics().http_requests.add();
+    auto& msg = parser_->get();
+    HttpRequest req = request_head(msg);
+    req.body = std::move(msg.body());
 
     bool upgrade = beast::websocket::is_upgrade(msg);
     Router::Match match = router_->match(req, upgrade);
@@ -152,9 +188,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       // Answered later, possibly from another thread: back to this connection's executor.
       spdlog::debug("http peer={} {} {} -> (async)", peer_, req.method, req.target);
       bool head = req.method == "HEAD";
-      auto respond_later = [self = shared_from_this(), keep_alive, head](HttpResponse res) {
+      auto respond_later = [self = shared_from_this(), keep_alive, head,
+                            what = req.method + " " + req.target](HttpResponse res) {
         asio::post(self->stream_.get_executor(),
-                   [self, res = std::move(res), keep_alive, head]() mutable {
+                   [self, res = std::move(res), keep_alive, head, what]() mutable {
+                     spdlog::debug("http peer={} {} -> {}", self->peer_, what, res.status);
                      self->respond(std::move(res), keep_alive, head);
                    });
       };
@@ -226,11 +264,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         [self = shared_from_this(), res, accept, path](const error_code& ec, std::size_t) {
           if (ec) return self->shutdown();
           self->stream_.expires_never();
-          self->upgraded_ = true;
+          self->mark_upgraded();
           auto data = self->buffer_.data();
           std::string leftover(static_cast<const char*>(data.data()), data.size());
-          ConnectionSetup setup{
-              core::Transport::websocket, path, {}, accept->idle_timeout, std::move(accept->make)};
+          ConnectionSetup setup{core::Transport::websocket, accept->system,         path, {},
+                                accept->idle_timeout,       std::move(accept->make)};
           auto conn = std::make_shared<Connection>(self->stream_.release_socket(), self->net_,
                                                    self->thread_, self->peer_, std::move(setup));
           conn->start(leftover);
@@ -252,11 +290,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     std::ostringstream os;
     os << head.base();
     stream_.expires_never();
-    upgraded_ = true;
-    ConnectionSetup setup{core::Transport::stream, req.path, os.str(), {}, std::move(accept.make)};
+    mark_upgraded();
+    ConnectionSetup setup{core::Transport::stream, accept.system, req.path, os.str(), {},
+                          std::move(accept.make)};
     auto conn = std::make_shared<Connection>(stream_.release_socket(), net_, thread_, peer_,
                                              std::move(setup));
     conn->start({});
+  }
+
+  // The connection becomes a long-lived one of a system: counted as such from now on.
+  void mark_upgraded() {
+    upgraded_ = true;
+    metrics().connections_open.add(-1, index(System::http));
   }
 
   void shutdown() {
@@ -272,6 +317,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   NetContext& net_;
   std::size_t thread_;
   std::shared_ptr<const Router> router_;
+  const RouteOptions* route_options_ = nullptr;  // of the request being read (owned by router_)
   bool upgraded_ = false;
 };
 

@@ -34,6 +34,7 @@ void add_hub_routes(Router& router, core::Broker& broker, HubOptions options) {
         if (!phoenix::parse_vsn(req.query_param("vsn"), vsn))
           return HttpResponse::text(400, "unsupported vsn: use 1.0.0 or 2.0.0\n");
         WsAccept accept;
+        accept.system = System::hub;
         accept.idle_timeout = options.idle_timeout;
         accept.make = [&broker, vsn, options](core::Sink& sink) {
           return std::make_shared<phoenix::Connection>(vsn, broker, sink, sink.id(), sink.thread(),

@@ -12,7 +12,12 @@ thread_local int current_thread = -1;
 IoThreads::IoThreads(std::size_t count) {
   if (count == 0) count = 1;
   for (std::size_t i = 0; i < count; ++i) {
-    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    // Not concurrency hint 1: with it, Asio keeps what a thread posts to itself in a private
+    // queue that joins the shared one only when the current handler returns, so work another
+    // thread posted in between would run first. Dispatcher::post promises posting order (a
+    // topic's broadcasts reach every subscriber in revision order), whoever posts.
+    contexts_.push_back(
+        std::make_unique<boost::asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_SAFE));
     guards_.emplace_back(contexts_.back()->get_executor());
   }
 }

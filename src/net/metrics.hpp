@@ -1,26 +1,37 @@
 #pragma once
-// Process-wide counters, exposed at GET /metrics in Prometheus text format.
-#include <atomic>
-#include <cstdint>
+// The network's statistics, exposed at GET /metrics (with the core's and the store's: see
+// core/stats.hpp for how they are recorded: per thread, summed when read).
+//
+// Labels: most figures are per system, the system being the one whose route or listener
+// accepted the connection (WsAccept, StreamAccept, RawAccept::system). An HTTP connection
+// counts as "http" until a route upgrades it to a WebSocket or a stream of a system.
 #include <string>
+
+#include "core/stats.hpp"
+#include "net/system.hpp"
 
 namespace parley::net {
 
 struct Metrics {
-  std::atomic<std::uint64_t> connections_accepted{0};
-  std::atomic<std::int64_t> connections_open{0};
-  std::atomic<std::int64_t> websockets_open{0};
-  std::atomic<std::int64_t> streams_open{0};
-  std::atomic<std::uint64_t> http_requests{0};
-  std::atomic<std::uint64_t> frames_in{0};
-  std::atomic<std::uint64_t> frames_out{0};
-  std::atomic<std::uint64_t> bytes_out{0};
-  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
-  std::atomic<std::uint64_t> slow_consumer_drops{0};
-  std::atomic<std::uint64_t> protocol_errors{0};
-  std::atomic<std::uint64_t> connections_refused{0};
-  std::atomic<std::uint64_t> throttled{0};
+  Metrics();
+  // Gauges.
+  core::stats::Gauge connections_open;  // per system
+  core::stats::Gauge websockets_open;
+  core::stats::Gauge streams_open;
+  // Counters.
+  core::stats::Counter connections_accepted;
+  core::stats::Counter connections_refused;
+  core::stats::Counter http_requests;
+  core::stats::Counter messages_in;                // per system
+  core::stats::Counter frames_out;                 // per system
+  core::stats::Counter bytes_out;                  // per system
+  core::stats::Counter slow_consumer_disconnects;  // per system
+  core::stats::Counter slow_consumer_drops;        // per system
+  core::stats::Counter protocol_errors;            // per system
+  core::stats::Counter throttled;                  // per system
+  core::stats::Counter admin_closes;               // sessions closed from the admin page
 
+  // Every metric of the process (core, store, network), Prometheus text.
   std::string render() const;
 };
 

@@ -37,6 +37,9 @@ class NetContext {
   IoThreads& threads;
   const NetOptions options;
   std::atomic<bool> stopping{false};
+  // TCP connections open (HTTP or long-lived), for max_connections: taken at accept, given back
+  // when the connection ends. Shared, but touched twice per connection, never per message.
+  std::atomic<std::int64_t> open_connections{0};
 
   std::uint64_t next_session_id() { return ++session_ids_; }
 
@@ -48,6 +51,10 @@ class NetContext {
   // Ends every session of the calling thread at once, without a close handshake.
   void abort_all(std::size_t thread);
   std::size_t count(std::size_t thread) const { return per_thread_[thread].sessions.size(); }
+  // The calling thread's sessions (admin page: listing, search, closing one).
+  const std::unordered_set<Connection*>& sessions(std::size_t thread) const {
+    return per_thread_[thread].sessions;
+  }
 
   // Called on the connection's thread: c has frames to write. The thread flushes every dirty
   // connection once, after the work already posted to it (so a burst goes out in few syscalls).

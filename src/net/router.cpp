@@ -149,8 +149,10 @@ HttpResponse HttpResponse::json(unsigned status, std::string body) {
   return r;
 }
 
-void Router::add(std::string method, std::string pattern, HttpHandler h) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(h), nullptr, nullptr});
+void Router::add(std::string method, std::string pattern, HttpHandler h, RouteOptions options) {
+  Route r{std::move(method), split_path(pattern), std::move(h), nullptr, nullptr};
+  r.options = std::move(options);
+  routes_.push_back(std::move(r));
 }
 
 void Router::websocket(std::string pattern, WsRoute r) {
@@ -162,16 +164,16 @@ void Router::stream(std::string method, std::string pattern, StreamRoute r) {
 }
 
 void Router::add_async(std::string method, std::string pattern, AsyncHttpHandler h,
-                       std::size_t max_body_bytes) {
+                       RouteOptions options) {
   Route r{std::move(method), split_path(pattern), nullptr, nullptr, nullptr};
   r.async = std::move(h);
-  r.max_body_bytes = max_body_bytes;
+  r.options = std::move(options);
   routes_.push_back(std::move(r));
 }
 
 std::size_t Router::max_body_bytes() const {
   std::size_t max = 0;
-  for (const auto& r : routes_) max = std::max(max, r.max_body_bytes);
+  for (const auto& r : routes_) max = std::max(max, r.options.max_body_bytes);
   return max;
 }
 
@@ -210,7 +212,7 @@ Router::Match Router::match(HttpRequest& req, bool upgrade) const {
       continue;
     }
     req.params = std::move(params);
-    m.max_body_bytes = r.max_body_bytes;
+    m.options = &r.options;
     if (r.ws)
       m.ws = &r.ws;
     else if (r.stream)

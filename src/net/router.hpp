@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,7 @@
 
 #include "core/dialect_connection.hpp"
 #include "core/sink.hpp"
+#include "net/system.hpp"
 
 namespace parley::net {
 
@@ -51,7 +53,8 @@ struct HttpResponse {
 using MakeDialect = std::function<std::shared_ptr<core::DialectConnection>(core::Sink&)>;
 
 struct WsAccept {
-  std::string protocol;  // the subprotocol to select in the handshake answer, or empty
+  System system = System::http;  // the system the connection belongs to (metrics, logs)
+  std::string protocol;          // the subprotocol to select in the handshake answer, or empty
   std::chrono::milliseconds idle_timeout{0};  // 0: none
   MakeDialect make;
 };
@@ -60,12 +63,27 @@ struct WsAccept {
 // Content-Length, then whatever the dialect sends, until either side closes. What the client
 // sends is handed to the dialect's on_binary.
 struct StreamAccept {
+  System system = System::http;
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   MakeDialect make;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// What the HTTP layer does for a route before its handler runs.
+struct RouteOptions {
+  // > 0: replaces the listener's body limit ([limits] max_http_body_bytes) for this route:
+  // larger bodies answer 413.
+  std::size_t max_body_bytes = 0;
+  // Added to the answers the HTTP layer gives for this route by itself (413), e.g. the route's
+  // CORS headers, so that a browser sees them as it sees the route's own answers.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Runs on the route's thread once the request's head is read, before its body: req has all
+  // but the body (params filled). An answer refuses the request with it, unread (the connection
+  // is closed after it); nullopt lets the body be read and the handler run.
+  std::function<std::optional<HttpResponse>(const HttpRequest& req)> check_head;
+};
 // Answers a request later: call it exactly once, from any thread (e.g. after blocking work done
 // with run_blocking). The connection waits for it.
 using HttpRespond = std::function<void(HttpResponse)>;
@@ -78,13 +96,12 @@ class Router {
  public:
   // Patterns: "/c", "/c/:room" (one segment), "/assets/*" (the rest, as params["*"]).
   void get(std::string pattern, HttpHandler h) { add("GET", std::move(pattern), std::move(h)); }
-  void add(std::string method, std::string pattern, HttpHandler h);
+  void add(std::string method, std::string pattern, HttpHandler h, RouteOptions options = {});
   void websocket(std::string pattern, WsRoute r);
   void stream(std::string method, std::string pattern, StreamRoute r);
-  // An HTTP route answered through HttpRespond. max_body_bytes > 0 replaces the listener's body
-  // limit ([limits] max_http_body_bytes) for this route: larger bodies answer 413.
+  // An HTTP route answered through HttpRespond.
   void add_async(std::string method, std::string pattern, AsyncHttpHandler h,
-                 std::size_t max_body_bytes = 0);
+                 RouteOptions options = {});
   // The largest per-route body limit of this router; 0 when no route has one.
   std::size_t max_body_bytes() const;
 
@@ -95,7 +112,8 @@ class Router {
     bool path_known = false;    // some route has this path (for 405 against 404)
     bool upgrade_only = false;  // a WebSocket route has this path (for 426)
     const AsyncHttpHandler* async = nullptr;
-    std::size_t max_body_bytes = 0;  // the route's body limit; 0: the listener's
+    const RouteOptions* options = nullptr;  // the matched route's; null when none matched
+    std::size_t max_body_bytes() const { return options ? options->max_body_bytes : 0; }
   };
   // Finds the route for the request and fills req.params.
   Match match(HttpRequest& req, bool upgrade) const;
@@ -108,7 +126,7 @@ class Router {
     WsRoute ws;
     StreamRoute stream;
     AsyncHttpHandler async;
-    std::size_t max_body_bytes = 0;
+    RouteOptions options;
   };
   static bool matches(const Route& r, std::string_view path,
                       std::map<std::string, std::string>& params);

@@ -66,11 +66,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
       timer->async_wait([self = shared_from_this(), timer](const error_code&) { self->accept(); });
       return;
     }
-    metrics().connections_accepted.fetch_add(1, std::memory_order_relaxed);
-    auto open = metrics().connections_open.fetch_add(1, std::memory_order_relaxed) + 1;
+    metrics().connections_accepted.add();
+    auto open = net_.open_connections.fetch_add(1, std::memory_order_relaxed) + 1;
     if (static_cast<std::size_t>(open) > net_.options.max_connections) {
-      metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
-      metrics().connections_refused.fetch_add(1, std::memory_order_relaxed);
+      net_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+      metrics().connections_refused.add();
       spdlog::warn("listener {}: over max_connections ({}); refusing a connection", name_,
                    net_.options.max_connections);
     } else {
@@ -108,7 +108,8 @@ std::uint16_t Server::listen_raw(const std::string& address, std::uint16_t port,
       address, port, name,
       [&net = net_, accept = std::move(accept)](asio::ip::tcp::socket socket, std::size_t thread) {
         std::string peer = peer_string(socket);
-        ConnectionSetup setup{core::Transport::stream, {}, {}, accept.idle_timeout, accept.make};
+        ConnectionSetup setup{core::Transport::stream, accept.system, {}, {},
+                              accept.idle_timeout,     accept.make};
         auto conn = std::make_shared<Connection>(std::move(socket), net, thread, std::move(peer),
                                                  std::move(setup));
         conn->start({});

@@ -17,6 +17,7 @@ class Listener;
 
 // A raw TCP listener's connections: a byte stream each, for the dialect `make` makes.
 struct RawAccept {
+  System system = System::http;
   std::chrono::milliseconds idle_timeout{0};  // 0: none
   MakeDialect make;
 };

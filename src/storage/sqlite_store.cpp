@@ -12,16 +12,18 @@
 #include <limits>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
+#include "core/stats.hpp"
 #include "storage/sqlite_db.hpp"
 
 namespace parley::storage {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kTables = R"sql(
 CREATE TABLE IF NOT EXISTS messages(
   seq INTEGER PRIMARY KEY,
   channel TEXT NOT NULL,
@@ -33,11 +35,27 @@ CREATE TABLE IF NOT EXISTS messages(
   body TEXT,
   payload TEXT,  -- JSON object; NULL when empty
   dialect TEXT);
-CREATE INDEX IF NOT EXISTS messages_channel_offset ON messages(channel, offset);
 CREATE TABLE IF NOT EXISTS channels(
   name TEXT PRIMARY KEY,
   last_offset INTEGER NOT NULL);  -- highest offset ever stored, kept when retention deletes
-PRAGMA user_version = 1;  -- kSchemaVersion
+)sql";
+
+// Version 1 had a plain index on (channel, offset), and a start-up whose load failed restarted
+// offsets at 1, so a file may hold several rows with one (channel, offset). The first written
+// (lowest seq) stays; the others move to messages_duplicates.
+constexpr const char* kCountDuplicates =
+    "SELECT count(*) FROM messages m WHERE EXISTS (SELECT 1 FROM messages o "
+    "WHERE o.channel = m.channel AND o.offset = m.offset AND o.seq < m.seq)";
+constexpr const char* kMoveDuplicates = R"sql(
+CREATE TABLE IF NOT EXISTS messages_duplicates AS SELECT * FROM messages WHERE 0;
+INSERT INTO messages_duplicates SELECT * FROM messages m WHERE EXISTS (SELECT 1 FROM messages o
+  WHERE o.channel = m.channel AND o.offset = m.offset AND o.seq < m.seq);
+DELETE FROM messages WHERE seq IN (SELECT seq FROM messages_duplicates);
+)sql";
+constexpr const char* kVersion2 = R"sql(
+DROP INDEX IF EXISTS messages_channel_offset;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_channel_offset_unique ON messages(channel, offset);
+PRAGMA user_version = 2;  -- kSchemaVersion
 )sql";
 
 constexpr const char* kInsertMessage =
@@ -55,6 +73,59 @@ constexpr const char* kDeleteBeyondCount =
 constexpr const char* kNewest =
     "SELECT offset, time_ms, id, author_id, author_name, body, payload, dialect, seq FROM messages "
     "WHERE channel = ?1 ORDER BY offset DESC LIMIT ?2";
+
+// Creates the tables, and brings a file of an older version to kSchemaVersion in one
+// transaction. Throws std::runtime_error.
+void migrate(sqlite::Db& db, int version, const std::string& where) {
+  db.exec_or_throw("BEGIN IMMEDIATE", "cannot start the schema transaction" + where);
+  try {
+    db.exec_or_throw(kTables, "cannot create the schema" + where);
+    if (version < 2) {
+      std::string duplicates = db.query_text(kCountDuplicates);
+      if (duplicates.empty())
+        throw std::runtime_error("sqlite: cannot read messages" + where + ": " + db.error());
+      if (duplicates != "0") {
+        db.exec_or_throw(kMoveDuplicates, "cannot move duplicate messages" + where);
+        spdlog::warn(
+            "sqlite: {} message(s) repeated an earlier message's channel and offset; moved to "
+            "table messages_duplicates{}",
+            duplicates, where);
+      }
+      db.exec_or_throw(kVersion2, "cannot make (channel, offset) unique" + where);
+      if (version > 0) spdlog::info("sqlite: schema version {} -> 2{}", version, where);
+    }
+    db.exec_or_throw("COMMIT", "cannot commit the schema" + where);
+  } catch (...) {
+    db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+// A JSON value's weight in memory, roughly: its strings and a fixed cost per node.
+constexpr std::size_t kJsonNode = 16;
+std::size_t json_bytes(const boost::json::value& v);
+
+std::size_t object_bytes(const boost::json::object& o) {
+  std::size_t n = kJsonNode;
+  for (const auto& [key, item] : o) n += kJsonNode + key.size() + json_bytes(item);
+  return n;
+}
+
+std::size_t json_bytes(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::string:
+      return kJsonNode + v.get_string().size();
+    case boost::json::kind::array: {
+      std::size_t n = kJsonNode;
+      for (const auto& item : v.get_array()) n += json_bytes(item);
+      return n;
+    }
+    case boost::json::kind::object:
+      return object_bytes(v.get_object());
+    default:
+      return kJsonNode;
+  }
+}
 
 std::int64_t clamp_to_int64(std::uint64_t n) {
   constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
@@ -109,21 +180,30 @@ SqliteStore::SqliteStore(std::filesystem::path db_file, SqliteStoreOptions optio
     : db_file_(std::move(db_file)), options_(std::move(options)) {
   auto db = sqlite::Db::open_wal(db_file_);
   const std::string where = " (" + db_file_.string() + ")";
-  if (std::string version = db.query_text("PRAGMA user_version");
-      version.empty() || std::atoi(version.c_str()) > kSchemaVersion)
+  std::string version = db.query_text("PRAGMA user_version");
+  if (version.empty() || std::atoi(version.c_str()) > kSchemaVersion)
     throw std::runtime_error("sqlite: unknown schema version " + version + where);
-  db.exec_or_throw(kSchema, "cannot create the schema" + where);
+  migrate(db, std::atoi(version.c_str()), where);
   writer_ = std::make_unique<Writer>(std::move(db));
   thread_ = std::thread([this] { run(); });
 }
 
 SqliteStore::~SqliteStore() { close(); }
 
+std::size_t SqliteStore::message_bytes(const core::Message& m) {
+  return sizeof(core::Message) + m.channel.size() + m.id.size() + m.author_id.size() +
+         m.author_name.size() + m.text.size() + m.dialect.size() +
+         (m.payload.empty() ? 0 : object_bytes(m.payload));
+}
+
 void SqliteStore::append(core::MessagePtr message, Done done) {
+  std::size_t bytes = message ? message_bytes(*message) : 0;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      queue_.push_back(Entry{std::move(message), std::move(done)});
+      queue_.push_back(Entry{std::move(message), std::move(done), bytes});
+      queued_bytes_.store(queued_bytes_.load(std::memory_order_relaxed) + bytes,
+                          std::memory_order_relaxed);
       wake_.notify_one();
       return;
     }
@@ -146,6 +226,7 @@ void SqliteStore::close() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    waiters_.clear();  // they may refer to what is gone by now (I/O threads)
   }
   wake_.notify_one();
   if (thread_.get_id() == std::this_thread::get_id()) {
@@ -162,6 +243,32 @@ std::size_t SqliteStore::pending() const {
   return queue_.size() + in_flight_;
 }
 
+std::size_t SqliteStore::queued_bytes() const {
+  return queued_bytes_.load(std::memory_order_relaxed);
+}
+
+bool SqliteStore::has_room() const {
+  return options_.max_pending_bytes == 0 ||
+         queued_bytes_.load(std::memory_order_relaxed) < options_.max_pending_bytes;
+}
+
+void SqliteStore::when_room(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;  // dropped, as close() drops the waiters
+    if (!has_room()) {
+      waiters_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+std::vector<std::function<void()>> SqliteStore::take_waiters_with_room() {
+  if (waiters_.empty() || !has_room()) return {};
+  return std::exchange(waiters_, {});
+}
+
 std::int64_t SqliteStore::now() const {
   if (options_.now_ms) return options_.now_ms();
   using namespace std::chrono;
@@ -172,10 +279,20 @@ void SqliteStore::run() {
   std::vector<Entry> batch;
   batch.reserve(std::max<std::size_t>(1, options_.max_batch));
   std::optional<core::Retention> retention;
+  std::vector<std::function<void()>> waiters;
   while (take(batch, retention)) {
+    {
+      std::lock_guard lock(mutex_);
+      waiters = take_waiters_with_room();
+    }
+    for (auto& fn : waiters) fn();  // the queue has room: the next batch fills meanwhile
+    waiters.clear();
     if (retention) retain(*retention);
     if (batch.empty()) continue;
+    core::stats::store_batch_messages.observe(static_cast<std::uint64_t>(batch.size()));
+    auto started = std::chrono::steady_clock::now();
     const bool ok = write_batch(batch);
+    core::stats::store_commit_seconds.observe(std::chrono::steady_clock::now() - started);
     for (Entry& entry : batch) {
       if (!entry.done) continue;
       try {
@@ -205,6 +322,10 @@ bool SqliteStore::take(std::vector<Entry>& batch, std::optional<core::Retention>
     retention_ahead_ -= n;
   }
   auto end = queue_.begin() + static_cast<std::ptrdiff_t>(n);
+  std::size_t bytes = 0;
+  for (auto it = queue_.begin(); it != end; ++it) bytes += it->bytes;
+  queued_bytes_.store(queued_bytes_.load(std::memory_order_relaxed) - bytes,
+                      std::memory_order_relaxed);
   batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
   queue_.erase(queue_.begin(), end);
   in_flight_ = batch.size();
@@ -298,50 +419,44 @@ void SqliteStore::retain(const core::Retention& retention) {
 
 std::map<std::string, core::ChannelHistory> SqliteStore::load(std::size_t max_per_channel) {
   std::map<std::string, core::ChannelHistory> out;
-  try {
-    // A connection of load's own, in one read transaction: a consistent snapshot, whatever
-    // the writer does meanwhile.
-    auto db = sqlite::Db::open(db_file_, /*create=*/false);
-    auto channels = db.prepare(kChannels);
-    auto newest = db.prepare(kNewest);
-    auto fail = [&] {
-      spdlog::error("sqlite: loading {} failed: {}", db_file_.string(), db.error());
-      return std::map<std::string, core::ChannelHistory>{};
-    };
-    if (!channels || !newest || db.exec("BEGIN") != SQLITE_OK) return fail();
-    int rc;
-    while ((rc = channels.step()) == SQLITE_ROW)
-      out[std::string(channels.column_text(0))].last_offset =
-          static_cast<std::uint64_t>(channels.column_int(1));
-    if (rc != SQLITE_DONE) return fail();
+  // A connection of load's own, in one read transaction: a consistent snapshot, whatever the
+  // writer does meanwhile.
+  auto db = sqlite::Db::open(db_file_, /*create=*/false);
+  auto fail = [&] {
+    throw std::runtime_error("sqlite: cannot read " + db_file_.string() + ": " + db.error());
+  };
+  auto channels = db.prepare(kChannels);
+  auto newest = db.prepare(kNewest);
+  if (!channels || !newest || db.exec("BEGIN") != SQLITE_OK) fail();
+  int rc;
+  while ((rc = channels.step()) == SQLITE_ROW)
+    out[std::string(channels.column_text(0))].last_offset =
+        static_cast<std::uint64_t>(channels.column_int(1));
+  if (rc != SQLITE_DONE) fail();
 
-    const std::int64_t limit = clamp_to_int64(max_per_channel);
-    for (auto& [name, history] : out) {
-      newest.bind(1, name);
-      newest.bind(2, limit);
-      while ((rc = newest.step()) == SQLITE_ROW) {
-        auto m = std::make_shared<core::Message>();
-        m->channel = name;
-        m->offset = static_cast<std::uint64_t>(newest.column_int(0));
-        m->time_ms = newest.column_int(1);
-        m->id = newest.column_text(2);
-        m->author_id = newest.column_text(3);
-        m->author_name = newest.column_text(4);
-        m->text = newest.column_text(5);
-        m->payload = parse_payload(newest.column_text(6), name, m->offset);
-        m->dialect = newest.column_text(7);
-        m->seq = static_cast<std::uint64_t>(newest.column_int(8));
-        history.messages.push_back(std::move(m));
-      }
-      if (rc != SQLITE_DONE) return fail();
-      newest.reset();
-      std::reverse(history.messages.begin(), history.messages.end());  // oldest first
+  const std::int64_t limit = clamp_to_int64(max_per_channel);
+  for (auto& [name, history] : out) {
+    newest.bind(1, name);
+    newest.bind(2, limit);
+    while ((rc = newest.step()) == SQLITE_ROW) {
+      auto m = std::make_shared<core::Message>();
+      m->channel = name;
+      m->offset = static_cast<std::uint64_t>(newest.column_int(0));
+      m->time_ms = newest.column_int(1);
+      m->id = newest.column_text(2);
+      m->author_id = newest.column_text(3);
+      m->author_name = newest.column_text(4);
+      m->text = newest.column_text(5);
+      m->payload = parse_payload(newest.column_text(6), name, m->offset);
+      m->dialect = newest.column_text(7);
+      m->seq = static_cast<std::uint64_t>(newest.column_int(8));
+      history.messages.push_back(std::move(m));
     }
-    db.exec("COMMIT");
-  } catch (const std::exception& e) {
-    spdlog::error("sqlite: loading {} failed: {}", db_file_.string(), e.what());
-    return {};
+    if (rc != SQLITE_DONE) fail();
+    newest.reset();
+    std::reverse(history.messages.begin(), history.messages.end());  // oldest first
   }
+  if (db.exec("COMMIT") != SQLITE_OK) fail();
   return out;
 }
 

@@ -10,8 +10,18 @@
 // append made after it is called back after it ran. A newer request replaces one not yet run.
 // load() opens a connection of its own, so it can run on any thread, at any time.
 //
-// Errors: the constructor throws std::runtime_error; nothing else throws. A failed batch is
-// logged and rolled back, and each of its done callbacks gets false.
+// Flow control: the queue (appended, not yet taken by the writer) is bounded by
+// max_pending_bytes, counted with message_bytes(). has_room() is false at the bound, and the
+// waiters of when_room() are called on the writer thread as soon as it took enough out of the
+// queue (before it writes that batch, so the next one fills meanwhile).
+//
+// Schema: version 2 makes (channel, offset) unique. Opening a version 1 file migrates it: rows
+// that repeat an earlier row's (channel, offset) move to table messages_duplicates (kept, not
+// served), logged with their number.
+//
+// Errors: the constructor and load() throw std::runtime_error; nothing else throws. A failed
+// batch is logged and rolled back, and each of its done callbacks gets false.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -28,7 +38,9 @@
 namespace parley::storage {
 
 struct SqliteStoreOptions {
-  std::size_t max_batch = 1024;          // messages per transaction at most
+  std::size_t max_batch = 1024;  // messages per transaction at most
+  // has_room() is false while the queue holds this many bytes (message_bytes); 0: no bound.
+  std::size_t max_pending_bytes = 0;
   std::function<std::int64_t()> now_ms;  // unix time in ms for retention; system clock if empty
 };
 
@@ -46,9 +58,12 @@ class SqliteStore final : public core::MessageStore {
   // After close(), the message is dropped with an error logged and done is never called: it
   // cannot run on the (stopped) writer thread, and the caller may hold a lock done takes.
   void append(core::MessagePtr message, Done done) override;
-  // Also channels whose messages retention deleted (with their last offset). A failure is
-  // logged and yields an empty map. Usable after close().
+  // Also channels whose messages retention deleted (with their last offset). Throws
+  // std::runtime_error naming the file and SQLite's reason on a failure. Usable after close().
   std::map<std::string, core::ChannelHistory> load(std::size_t max_per_channel) override;
+  bool has_room() const override;
+  // Waiters not called yet when the store closes are dropped, never called.
+  void when_room(std::function<void()> fn) override;
   // Ignored after close().
   void apply_retention(const core::Retention& retention) override;
   // Called from a done callback, it only tells the writer to stop once the queue is drained
@@ -57,12 +72,17 @@ class SqliteStore final : public core::MessageStore {
 
   // Messages appended and not yet called back: queued or in the batch being written.
   std::size_t pending() const;
+  // Bytes in the queue (not counting the batch being written), as max_pending_bytes counts them.
+  std::size_t queued_bytes() const;
+  // What a message weighs in the queue: its strings and payload, roughly as held in memory.
+  static std::size_t message_bytes(const core::Message& message);
   const std::filesystem::path& path() const { return db_file_; }
 
  private:
   struct Entry {
     core::MessagePtr message;
     Done done;
+    std::size_t bytes = 0;  // message_bytes(*message)
   };
   struct Writer;  // the writer thread's connection and prepared statements
 
@@ -71,6 +91,8 @@ class SqliteStore final : public core::MessageStore {
   // the queue. False when stopping and everything is written.
   bool take(std::vector<Entry>& batch, std::optional<core::Retention>& retention);
   bool write_batch(const std::vector<Entry>& batch);
+  // Takes the when_room() waiters once the queue has room. Caller holds mutex_.
+  std::vector<std::function<void()>> take_waiters_with_room();
   void retain(const core::Retention& retention);
   std::int64_t now() const;
 
@@ -81,7 +103,9 @@ class SqliteStore final : public core::MessageStore {
   mutable std::mutex mutex_;  // guards the members below, up to thread_
   std::condition_variable wake_;
   std::deque<Entry> queue_;
-  std::size_t in_flight_ = 0;  // size of the batch being written
+  std::atomic<std::size_t> queued_bytes_{0};    // of queue_; written under mutex_, read without
+  std::vector<std::function<void()>> waiters_;  // when_room() callers
+  std::size_t in_flight_ = 0;                   // size of the batch being written
   std::optional<core::Retention> retention_;
   std::size_t retention_ahead_ = 0;  // queued entries to write before retention_ runs
   bool stopping_ = false;

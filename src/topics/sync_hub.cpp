@@ -23,6 +23,7 @@ struct SyncHub::Slot {
   TopicState state;
   std::deque<Waiting> queue;  // the head waits for a validator when its `prepared` is set
   std::uint64_t validation_seq = 0;
+  std::size_t value_watchers = 0;  // subscribers that asked for the value after each change
   bool removed = false;
 };
 
@@ -171,11 +172,9 @@ void SyncHub::message_client(std::uint64_t client, std::string text) {
 
 // ---- topics -----------------------------------------------------------------------------------
 
-std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t client,
-                                                                  std::size_t thread,
-                                                                  core::Subscriber* s,
-                                                                  const std::string& topic,
-                                                                  std::optional<TopicType> type) {
+std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(
+    std::uint64_t client, std::size_t thread, core::Subscriber* s, const std::string& topic,
+    std::optional<TopicType> type, bool wants_values) {
   if (topic.empty() || topic.size() > options_.max_name_bytes)
     return fmt::format("a topic name is 1 to {} bytes", options_.max_name_bytes);
   bool created = false;
@@ -220,6 +219,8 @@ std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t 
     out.revision = slot->state.revision;
     out.change = snapshot_change(slot->state, ids_);
     out.type_differs = !is_reserved && type && *type != slot->state.type;
+    out.created = created;
+    if (wants_values) ++slot->value_watchers;
     if (created && observer_) observer_->on_topic(slot->state, nullptr, client);
   }
   if (created && !is_reserved) {
@@ -231,8 +232,14 @@ std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t 
   return out;
 }
 
-void SyncHub::unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic) {
+void SyncHub::unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic,
+                          bool wants_values) {
   broker_.unsubscribe(channel_of(topic), thread, s);
+  if (!wants_values) return;
+  if (auto slot = find(topic)) {
+    std::lock_guard lock(slot->mutex);
+    if (slot->value_watchers > 0) --slot->value_watchers;
+  }
 }
 
 void SyncHub::update(std::uint64_t client, const std::string& topic, json::object change) {
@@ -289,10 +296,9 @@ bool SyncHub::process(Slot& slot, Waiting w) {
     return true;
   }
   auto& relayed = std::get<ServiceRelay::Relayed>(opened);
-  send_private(relayed.provider, "request",
-               json::object{{"service_name", validator},
-                            {"args", std::move(args)},
-                            {"request_id", relayed.request_id}});
+  args["service_name"] = validator;
+  args["request_id"] = relayed.request_id;
+  send_private(relayed.provider, "validate", std::move(args));
   timers_.after(options_.request_timeout, [this, id = relayed.request_id] { expire(id); });
   w.prepared = std::move(p);
   slot.queue.push_front(std::move(w));
@@ -344,8 +350,12 @@ void SyncHub::apply(Slot& slot, const PreparedChange& p, std::uint64_t client) {
   auto b = std::make_shared<core::Broadcast>();
   b->dialect = options_.dialect;
   b->event = "update";
-  b->payload =
-      json::object{{"topic_name", state.name}, {"change", p.change}, {"revision", state.revision}};
+  json::object payload{
+      {"topic_name", state.name}, {"change", p.change}, {"revision", state.revision}};
+  if (slot.value_watchers > 0 && p.kind != ChangeKind::set && p.kind != ChangeKind::emit &&
+      p.kind != ChangeKind::reversed_emit)
+    payload["value"] = state.value;
+  b->payload = std::move(payload);
   broker_.broadcast(channel_of(state.name), std::move(b));
   if (store_ && state.type != TopicType::event && !reserved(state.name)) store_->dirty(state.name);
   if (observer_) observer_->on_topic(state, &p.change, client);

@@ -7,9 +7,13 @@
 // - Topics. A registry (one mutex, held for lookups only) maps names to slots. A slot's own
 //   mutex serializes the topic's changes: a change is prepared, applied and broadcast under it
 //   (broker channel "<channel_prefix><name>", Broadcast{dialect, "update", {topic_name, change,
-//   revision}}), so every subscriber sees one topic's changes in one order. A subscriber is
-//   subscribed to the channel before it reads the value; it remembers the revision it was sent
-//   and drops broadcasts at or below it.
+//   revision[, value]}}): one order per topic, revisions consecutive from 1. `value`, the topic's
+//   value after the change, comes with every change but a set or an emit while a subscriber
+//   asked for values (one that can only take sets). A subscriber is subscribed to the channel
+//   before it reads the value; it remembers the revision it was sent and drops broadcasts at or
+//   below it. Broadcasts may reach a thread out of their order (a thread runs what it posted
+//   itself after what others posted meanwhile): a subscriber that needs the order holds one that
+//   comes early until the revisions before it came (the ChatRoom connection does).
 // - Validation by a client. While a client provides "<validator_prefix><topic>", a change to the
 //   topic waits at the head of the topic's queue for the validator's answer; later changes queue
 //   behind it, so the topic's order holds. The answer applies or rejects it; a timeout or the
@@ -52,7 +56,9 @@ class SyncClient {
  public:
   virtual ~SyncClient() = default;
   // A message for this client alone: kind "reject_update" {topic_name, change, reason},
-  // "request" {service_name, args, request_id} or "response" {response, request_id[, error]}.
+  // "request" {service_name, args, request_id}, "validate" {service_name, request_id,
+  // topic_name, change, old_value, new_value, sender} (a change its validator service is asked
+  // about: a request the dialect shapes) or "response" {response, request_id[, error]}.
   // Called on the client's own I/O thread only.
   virtual void deliver_private(std::string_view kind, const boost::json::object& content) = 0;
 };
@@ -117,14 +123,19 @@ class SyncHub {
     std::uint64_t revision;      // of the value in change; drop broadcasts at or below it
     boost::json::object change;  // a set change carrying the current value
     bool type_differs = false;   // the topic exists with another type than asked
+    bool created = false;        // this subscribe created the topic
   };
   // Subscribes s (on `thread`, called there) to the topic, creating it with type's default value
   // when it does not exist (type nullopt: not created). An error when the name is invalid or
   // reserved, the topic does not exist and cannot be created, or there are too many topics.
+  // wants_values: s needs the value after each change that is not a set (see the top).
   std::variant<Subscribed, std::string> subscribe(std::uint64_t client, std::size_t thread,
                                                   core::Subscriber* s, const std::string& topic,
-                                                  std::optional<TopicType> type);
-  void unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic);
+                                                  std::optional<TopicType> type,
+                                                  bool wants_values = false);
+  // wants_values as given to subscribe().
+  void unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic,
+                   bool wants_values = false);
   // A client's change. Applied and broadcast, now or after validation, or answered with a
   // reject_update to the client.
   void update(std::uint64_t client, const std::string& topic, boost::json::object change);

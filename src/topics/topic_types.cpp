@@ -65,6 +65,7 @@ std::size_t json_hash(const json::value& v) {
 std::optional<TopicType> parse_topic_type(std::string_view name) {
   for (auto [type, n] : kNames)
     if (n == name) return type;
+  if (name == "u_list") return TopicType::set;  // its name until February 2023
   return std::nullopt;
 }
 

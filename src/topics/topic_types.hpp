@@ -10,7 +10,8 @@ namespace parley::topics {
 
 enum class TopicType : std::uint8_t { generic, string, integer, floating, set, list, dict, event };
 
-// "generic", "string", "int", "float", "set", "list", "dict", "event"; nullopt otherwise.
+// "generic", "string", "int", "float", "set", "list", "dict", "event", and "u_list", the name of
+// set in the code of January 2023 (renamed in February); nullopt otherwise.
 std::optional<TopicType> parse_topic_type(std::string_view name);
 std::string_view topic_type_name(TopicType type);
 

@@ -5,6 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { configArgs, startServer, withServerLog } from './lib/server.mjs';
 import { curl, CurlStream, events, publish, uuid } from './lib/chat_sse.mjs';
 
@@ -83,8 +84,10 @@ test('publish: body limits (413 over max_http_body_bytes) and UTF-8', () => with
   assert.equal(res.status, 200, 'a body of exactly the limit is accepted');
   res = await post(channel, user, ['--data-binary', '@-'], exact + 'y');
   assert.equal(res.status, 413, 'one byte more is refused');
+  assertPublishCors(res);  // a browser sees why, as for the route's own answers
   res = await post(channel, user, ['-H', 'Transfer-Encoding: chunked', '--data-binary', '@-'], 'z'.repeat(BODY_LIMIT * 3));
   assert.equal(res.status, 413, 'a chunked body over the limit too');
+  assertPublishCors(res);
   res = await post(channel, user, ['--data-binary', '@-'], Buffer.from([0x61, 0xff, 0x62]));
   assert.equal(res.status, 400);
   assert.match(res.body, /not UTF-8/);
@@ -95,6 +98,27 @@ test('publish: body limits (413 over max_http_body_bytes) and UTF-8', () => with
   assert.deepEqual(events(s.body).map((e) => e.data.message), [exact, 'h\u00e9llo \u20ac \u{1F600}']);
   // The server keeps serving after refusing.
   assert.equal((await post(channel, user, ['--data-binary', 'still here'])).status, 200);
+}));
+
+test('HTTP/1.1 without Host is 400 (RFC 9112), with one it is served, HTTP/1.0 needs none', () => withServerLog(server, async () => {
+  const url = `${server.url}/chat/publish/${uuid()}/${uuid()}`;
+  // curl -H 'Host:' removes the header it would send.
+  let res = await curl(url, ['-X', 'POST', '-H', 'Host:', '--data-binary', 'x']);
+  assert.equal(res.status, 400);
+  // Two Host headers (curl sends one of them only: a raw request).
+  const raw = await new Promise((resolve, reject) => {
+    const sock = net.connect(server.port, '127.0.0.1', () => sock.end(
+      `POST ${new URL(url).pathname} HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 1\r\n\r\nx`));
+    let got = '';
+    sock.on('data', (d) => { got += d; });
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+  });
+  assert.match(raw, /^HTTP\/1\.1 400 /, 'two Host headers');
+  res = await curl(url, ['-X', 'POST', '--data-binary', 'x']);
+  assert.equal(res.status, 200);
+  res = await curl(url, ['-X', 'POST', '--http1.0', '-H', 'Host:', '--data-binary', 'x']);
+  assert.equal(res.status, 200);
 }));
 
 test('publish: OPTIONS preflight', () => withServerLog(server, async () => {

@@ -99,7 +99,7 @@ test('noisy and vanishing stream clients; SIGTERM ends open streams and exits 0'
       assert.equal((await publish(server.url, channel, user, 'still serving')).status, 200);
       await good.until((raw, body) => events(body).length === 1, 'the event on the good stream');
       await waitFor(() => noisyData.includes('still serving'), 'the event on the noisy stream');
-      await waitFor(() => /gone session=\d+ peer=[^:]+:\d+: peer closed the connection/.test(server.log), 'the vanished streams logged');
+      await waitFor(() => /gone session=\d+ system=chat_sse peer=[^:]+:\d+ reason="peer closed the connection"/.test(server.log), 'the vanished streams logged');
 
       const started = Date.now();
       const code = await server.stop();

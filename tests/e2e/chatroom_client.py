@@ -1,12 +1,15 @@
-"""A ChatRoom client speaking the seed README's protocol, for the end-to-end tests.
+"""A ChatRoom client speaking Parley's extended protocol (typed changes in the later serialized
+forms: connect with ?protocol=extended), for the end-to-end tests.
 
-Envelope {"type": T, "content": {...}} (or "args" with envelope="args"). It keeps a local copy
-of every subscribed topic and changes it only by applying the server's `update`s in the order
+Envelope {"type": T, "content": {...}} as the seed README documents it (connect with
+?envelope=content), or "args" with envelope="args" (the default on the server). It keeps a local
+copy of every subscribed topic and changes it only by applying the server's `update`s in the order
 they arrive, as the original clients do; for a string topic it also keeps the version (the id of
 a set, else the result_topic_version of an insert or delete), so its edits name the version they
 were made against.
 
-    c = await ChatroomClient.connect("ws://127.0.0.1:4000/chatroom")   # waits for hello
+    c = await ChatroomClient.connect(
+        "ws://127.0.0.1:4000/chatroom?envelope=content&protocol=extended")  # waits for hello
     await c.subscribe("doc", "string")       # the initial update applied
     await c.send("update", topic_name="doc", change={...})
     frame = await c.wait_for(lambda f: f["type"] == "reject_update", "a rejection")

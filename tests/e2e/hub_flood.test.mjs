@@ -14,7 +14,8 @@ const MESSAGES = 1200;
 let server;
 
 before(async () => {
-  server = await startServer({ args: configArgs(`[limits]\nmax_messages_per_second = ${RATE}\n`) });
+  server = await startServer({
+    args: [...configArgs(`[limits]\nmax_messages_per_second = ${RATE}\n`), '--threads', '1'] });
 });
 
 after(async () => {
@@ -46,10 +47,15 @@ test('a flooding client is slowed down, loses nothing, and others are served mea
   for (let n = 0; n < MESSAGES; n++) {
     flooder.ws.send(JSON.stringify([null, null, 'room:flood', 'shout', { n, name: 'flooder', body: 'spam' }]));
   }
-  // While the flood is being read, another client's heartbeat is answered.
+  // While the flood is being read, another client's heartbeat is answered: before the flooder
+  // got all its shouts, the last of which the rate limit holds back by a second at least. (One
+  // I/O thread: the two clients share it.)
   const hb = quiet.until((ref, event) => ref === 'hb' && event === 'phx_reply');
   quiet.ws.send(JSON.stringify([null, 'hb', 'phoenix', 'heartbeat', {}]));
   assert.equal((await hb).status, 'ok');
+  const shoutsAtHeartbeat = flooder.shouts.length;
+  assert.ok(shoutsAtHeartbeat < MESSAGES,
+    `the heartbeat was answered while the flood was read (${shoutsAtHeartbeat} of ${MESSAGES} shouts delivered by then)`);
 
   while (flooder.shouts.length < MESSAGES) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(flooder.shouts.map((p) => p.n), Array.from({ length: MESSAGES }, (_, i) => i),

@@ -5,7 +5,7 @@
     server.data_dir, server.proc (subprocess.Popen), server.log (stdout+stderr text so far)
     server.stop(sig=signal.SIGTERM) -> exit code (negative signal number if killed by a signal)
     server.restart()                -> same object, same data dir, new port and process
-    server.listener_port(name)      -> the port of the listener logged as "(name)" in this run
+    server.listener_port(name)      -> the port of the listener `name` ("chatroom", ...) from the log
 
 The binary is $PARLEY_BIN, started as
     $PARLEY_BIN --http 127.0.0.1:0 --mqtt 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
@@ -40,8 +40,9 @@ def _kill_leftovers():
 
 
 class ParleyServer:
-    def __init__(self, args=(), data_dir=None):
+    def __init__(self, args=(), data_dir=None, binary=None):
         self.args = list(args)
+        self.binary = binary  # None: $PARLEY_BIN
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="parley-e2e-")
         self.proc = None
@@ -62,6 +63,20 @@ class ParleyServer:
     def log_tail(self, lines=80):
         return "\n".join(self.log.splitlines()[-lines:])
 
+    def listener_port(self, name, wait_s=3.0):
+        """The port of the listener `name` ("listening on 127.0.0.1:P (name)" in the log; the line
+        may come a little after the shared listener's, which start() waits for); None if it never
+        shows within wait_s."""
+        pattern = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(%s\)" % re.escape(name))
+        deadline = time.monotonic() + wait_s
+        while True:
+            m = pattern.search(self.log)
+            if m:
+                return int(m.group(1))
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.02)
+
     def _append(self, text):
         with self._lock:
             self._chunks.append(text)
@@ -69,7 +84,7 @@ class ParleyServer:
     # ----- lifecycle -----
 
     def start(self):
-        binary = os.environ.get("PARLEY_BIN")
+        binary = self.binary or os.environ.get("PARLEY_BIN")
         if not binary:
             raise RuntimeError("PARLEY_BIN is not set (ctest sets it to the built parley binary)")
         argv = [binary, "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0",

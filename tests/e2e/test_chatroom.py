@@ -1,5 +1,7 @@
-"""ChatRoom end to end: the real binary, driven by Python `websockets` clients that speak the
-seed README's protocol (tests/e2e/chatroom_client.py).
+"""ChatRoom end to end: the real binary, driven by Python `websockets` clients that speak
+Parley's extended protocol with the seed README's envelope (tests/e2e/chatroom_client.py,
+connected with ?envelope=content&protocol=extended), and by plain ones speaking the default, the
+original client's protocol. The original client itself: test_chatroom_original_client.py.
 
 Run: /usr/bin/python3 -m unittest -v tests/e2e/test_chatroom.py
 (needs PARLEY_BIN; Debian's python3-websockets 10.4).
@@ -9,10 +11,8 @@ import asyncio
 import json
 import os
 import random
-import re
 import sys
 import tempfile
-import time
 import unittest
 import urllib.request
 
@@ -30,6 +30,7 @@ CONFIG = """
 listen = "127.0.0.1:0"
 request_timeout = "1s"
 """
+EXTENDED = "?envelope=content&protocol=extended"
 
 
 def write_config(text):
@@ -37,19 +38,6 @@ def write_config(text):
     with os.fdopen(fd, "w") as f:
         f.write(text)
     return path
-
-
-def listener_port(server, name, wait_s=3.0):
-    """The port of the listener `name` from the server's log (its line may come a little after
-    the shared listener's, which is what the launcher waits for); None if it never shows."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+) \(%s\)" % re.escape(name), server.log)
-        if m:
-            return int(m.group(1))
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.02)
 
 
 class ChatroomTest(unittest.IsolatedAsyncioTestCase):
@@ -61,7 +49,7 @@ class ChatroomTest(unittest.IsolatedAsyncioTestCase):
         self.server = ParleyServer(args=["--config", path, "--threads", "2"]).start()
         self.addCleanup(self.server.close)
         self.addCleanup(self.server.stop)
-        self.url = self.server.ws_url + "/chatroom"
+        self.url = self.server.ws_url + "/chatroom" + EXTENDED
         self.clients = []
 
     async def asyncTearDown(self):
@@ -422,26 +410,40 @@ class SpecialTopics(ChatroomTest):
 
 
 class Listeners(ChatroomTest):
-    async def test_own_listener_serves_any_path_and_args_envelope(self):
-        port = listener_port(self.server, "chatroom")
+    async def test_own_listener_speaks_the_original_protocol_at_any_path(self):
+        port = self.server.listener_port("chatroom")
         self.assertIsNotNone(port, self.server.log_tail())
-        a = await self.client("ws://127.0.0.1:%d/" % port)
-        b = await self.client("ws://127.0.0.1:%d/any/path?envelope=args" % port, envelope="args")
-        self.assertEqual(b.frames[0], {"type": "hello", "args": {"id": b.id}})
-        # args accepted on input on either envelope
-        await a.connection.send(json.dumps({"type": "subscribe",
-                                            "args": {"topic_name": "x", "type": "int"}}))
-        await a.wait_until(lambda: "x" in a.topics, "x subscribed")
-        await b.subscribe("x", "int")
-        await a.send("update", topic_name="x", change={"type": "add", "value": 2})
-        frame = await b.wait_for(lambda f: f["type"] == "update"
-                                 and f["args"]["change"]["type"] == "add", "the add in args")
-        self.assertEqual(frame["args"]["change"]["value"], 2)
+        # The original client's URL: no path, no query. It gets "args" and set changes only.
+        async with websockets.connect("ws://127.0.0.1:%d" % port) as orig:
+            hello = json.loads(await orig.recv())
+            self.assertEqual(hello, {"type": "hello", "args": {"id": hello["args"]["id"]}})
+            ext = await self.client("ws://127.0.0.1:%d/any/path?protocol=extended" % port,
+                                    envelope="args")
+            self.assertEqual(ext.frames[0], {"type": "hello", "args": {"id": ext.id}})
+            readme = await self.client("ws://127.0.0.1:%d/x%s" % (port, EXTENDED))
+            for c in (ext, readme):
+                await c.subscribe("x", "int")
+            await orig.send(json.dumps({"type": "subscribe",
+                                        "args": {"topic_name": "x", "type": "int"}}))
+            initial = json.loads(await orig.recv())
+            self.assertEqual(initial["args"]["change"], {
+                "type": "set", "value": 0, "old_value": None, "id": initial["args"]["change"]["id"]})
+            # "content" accepted on input whatever the envelope out.
+            await ext.connection.send(json.dumps({"type": "update", "content": {
+                "topic_name": "x", "change": {"type": "add", "value": 2, "id": "e1"}}}))
+            frame = await ext.wait_for(lambda f: f["type"] == "update"
+                                       and f["args"]["change"]["type"] == "add", "the add in args")
+            self.assertEqual(frame["args"]["change"]["topic_type"], "int")
+            await readme.wait_until(lambda: readme.value("x") == 2, "the add in content")
+            self.assertEqual(json.loads(await orig.recv()), {"type": "update", "args": {
+                "topic_name": "x",
+                "change": {"type": "set", "value": 2, "old_value": None, "id": "e1"}}})
 
-    async def test_bad_envelope_parameter_is_refused(self):
-        with self.assertRaises(websockets.InvalidStatusCode) as err:
-            await websockets.connect(self.url + "?envelope=xml")
-        self.assertEqual(err.exception.status_code, 400)
+    async def test_bad_envelope_or_protocol_parameter_is_refused(self):
+        for query in ("?envelope=xml", "?protocol=latest"):
+            with self.assertRaises(websockets.InvalidStatusCode) as err:
+                await websockets.connect(self.server.ws_url + "/chatroom" + query)
+            self.assertEqual(err.exception.status_code, 400, query)
 
     async def test_plain_get_is_426(self):
         def get():
@@ -451,6 +453,21 @@ class Listeners(ChatroomTest):
                 return e.code
             return 200
         self.assertEqual(await asyncio.get_running_loop().run_in_executor(None, get), 426)
+
+
+class ConfiguredDefaults(ChatroomTest):
+    config = CONFIG + 'envelope = "content"\nprotocol = "extended"\n'
+
+    async def test_the_config_sets_what_a_client_gets_unless_it_asks(self):
+        readme = await self.client(self.server.ws_url + "/chatroom")  # no query
+        first = await readme.subscribe("n", "int")
+        self.assertEqual(first["topic_type"], "int")  # extended, in "content"
+        async with websockets.connect(self.server.ws_url
+                                      + "/chatroom?envelope=args&protocol=original") as orig:
+            self.assertIn("args", json.loads(await orig.recv()))
+            await orig.send(json.dumps({"type": "subscribe", "args": {"topic_name": "n"}}))
+            self.assertEqual(set(json.loads(await orig.recv())["args"]["change"]),
+                             {"type", "value", "old_value", "id"})
 
 
 class BadInput(ChatroomTest):
@@ -532,7 +549,7 @@ class Restart(ChatroomTest):
         self.clients.remove(a)
 
         self.server.restart()
-        self.url = self.server.ws_url + "/chatroom"
+        self.url = self.server.ws_url + "/chatroom" + EXTENDED
         b = await self.client()
         doc = await b.subscribe("doc")  # no type: it must exist already
         self.assertEqual(doc["value"], "hello world")
@@ -559,9 +576,9 @@ class Debugger(unittest.IsolatedAsyncioTestCase):
             del os.environ["DEBUG"]
         self.addCleanup(server.close)
         self.addCleanup(server.stop)
-        port = listener_port(server, "chatroom-debug")
+        port = server.listener_port("chatroom-debug")
         self.assertIsNotNone(port, server.log_tail())
-        c = await ChatroomClient.connect(server.ws_url + "/chatroom")
+        c = await ChatroomClient.connect(server.ws_url + "/chatroom" + EXTENDED)
         await c.subscribe("watched", "int")
         await c.send("update", topic_name="watched", change={"type": "add", "value": 3})
         await c.wait_until(lambda: c.value("watched") == 3, "the add")
@@ -589,8 +606,8 @@ class Debugger(unittest.IsolatedAsyncioTestCase):
         server = ParleyServer().start()
         self.addCleanup(server.close)
         self.addCleanup(server.stop)
-        self.assertIsNotNone(listener_port(server, "http"))
-        self.assertIsNone(listener_port(server, "chatroom-debug", wait_s=0.5))
+        self.assertIsNotNone(server.listener_port("http"))
+        self.assertIsNone(server.listener_port("chatroom-debug", wait_s=0.5))
 
 
 if __name__ == "__main__":

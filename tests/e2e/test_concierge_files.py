@@ -7,6 +7,7 @@ Run: /usr/bin/python3 -m unittest -v tests/e2e/test_concierge_files.py
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -247,6 +248,95 @@ class FileStore(unittest.IsolatedAsyncioTestCase):
         await self.expect(404, "Not found", "GET", "/fs/alice/keep.txt", alice2.uuid)
         await alice2.close()
         await bob.close()
+
+
+def peak_rss_kib(pid):
+    """VmHWM of the process: the most resident memory it ever had."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM for %d" % pid)
+
+
+def raw_upload(port, path, size, key=None):
+    """An upload as a hostile client sends it: the head with Content-Length, then the body
+    without waiting for an answer (no Expect: 100-continue). Returns the status line received,
+    or "" when the server closed before one could be read."""
+    head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+            "boundary=b\r\nContent-Length: %d\r\n" % (path, size))
+    if key:
+        head += "x-fs-key: %s\r\n" % key
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    answer = b""
+    try:
+        sock.sendall((head + "\r\n").encode())
+        chunk = b"z" * (256 * 1024)
+        sent = 0
+        while sent < size:
+            sock.sendall(chunk[:size - sent])
+            sent += len(chunk)
+        sock.shutdown(socket.SHUT_WR)
+        while b"\r\n" not in answer:
+            part = sock.recv(4096)
+            if not part:
+                break
+            answer += part
+    except OSError:  # refused: the server closed the connection under the body
+        try:
+            answer += sock.recv(4096)
+        except OSError:
+            pass
+    finally:
+        sock.close()
+    return answer.split(b"\r\n", 1)[0].decode(errors="replace")
+
+
+class UploadAuthentication(unittest.IsolatedAsyncioTestCase):
+    """Uploads are authenticated on their head: a body nobody may upload is never read."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="parley-concierge-uploads-")
+        self.server = ParleyServer(data_dir=os.path.join(self.dir, "data")).start()
+        self.addCleanup(self.server.close)
+        self.addCleanup(self.server.stop)
+        self.curl = Curl(self.server.url, self.dir)
+
+    async def test_unauthenticated_uploads_are_refused_before_their_body(self):
+        alice = await Client.identified(self.server.ws_url + "/ws", "alice")
+        mib = 1024 * 1024
+        big = self.curl.file(b"b" * (15 * mib))
+        # curl sends Expect: 100-continue with a large body, and waits for the answer to it.
+        for key, status, text in ((None, 428, "Missing x-fs-key header"),
+                                  ("nope", 417, "Encoding error"),
+                                  (NIL, 401, "Bad authorization")):
+            argv = ["curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-D", "-",
+                    "-w", "\n%{http_code} %{size_upload}", "-F", "file=@" + big]
+            if key:
+                argv += ["-H", "x-fs-key: " + key]
+            done = await asyncio.to_thread(subprocess.run, argv + [self.server.url + "/fs/alice/x"],
+                                           capture_output=True, text=True, timeout=30)
+            code, uploaded = done.stdout.strip().splitlines()[-1].split()
+            self.assertEqual((int(code), int(uploaded)), (status, 0),
+                             "%s: the body was not sent\n%s" % (key, done.stdout))
+            self.assertIn("access-control-allow-origin: *", done.stdout.lower())
+        # The owner's own upload still goes through, body and all.
+        status, _, _ = await asyncio.to_thread(self.curl, "POST", "/fs/alice/x", alice.uuid,
+                                               forms=["file=@" + big])
+        self.assertEqual(status, 201)
+
+        # Eight hostile uploads of 16 MiB at once, without waiting: none is buffered.
+        before = peak_rss_kib(self.server.proc.pid)
+        size = 16 * mib
+        lines = await asyncio.gather(*[asyncio.to_thread(raw_upload, self.server.port,
+                                                         "/fs/alice/x", size, key)
+                                       for key in (None, NIL) * 4])
+        grown = peak_rss_kib(self.server.proc.pid) - before
+        self.assertLess(grown, 32 * 1024, "peak RSS grew by %d KiB" % grown)
+        for line in lines:  # an answer, when the client could read it before the close
+            self.assertTrue(line == "" or line.split()[1] in ("428", "401"), line)
+        self.assertIn("(body not read)", self.server.log)
+        await alice.close()
 
 
 if __name__ == "__main__":

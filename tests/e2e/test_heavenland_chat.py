@@ -24,6 +24,7 @@ from parley_server import ParleyServer  # noqa: E402
 from heavenland_support import (AccountApi, Client, OpensslKeys, alg_none, b64url,  # noqa: E402
                                 claims, hs256, self_signed_cert, signing_input)
 from ws_client import RawWs, free_port, write_config  # noqa: E402
+from concierge_helpers import Client as ConciergeClient  # noqa: E402
 
 BASE_CONFIG = """
 [auth]
@@ -465,6 +466,83 @@ class PasswordLogin(HeavenlandTest):
         # Messages are stored in the same file, untouched.
         await c.send({"action": "message", "message": "still stored"})
         self.assertEqual((await c.next())["message"], "still stored")
+
+
+def add_user(data_dir, name, password):
+    return subprocess.run([os.environ["PARLEY_BIN"], "users", "add", name, "--data-dir", data_dir],
+                          input=password + "\n", capture_output=True, text=True, timeout=30)
+
+
+class AccountLimit(HeavenlandTest):
+    """Password checks (argon2id) are expensive: an account is tried at most so often
+    ([heavenland] login_attempts_per_account, 10 a minute), from any number of sockets."""
+    # A window of an hour: the ten attempts refill one each 6 minutes, so a slow machine that
+    # takes longer than 6 s for the twelve logins sees the same answers.
+    config = BASE_CONFIG + "[heavenland]\nlogin_attempts_per_address = 1000\nlogin_window = \"1h\"\n"
+
+    async def test_password_logins_are_limited_per_account(self):
+        for name in ("ann", "bob"):
+            self.assertEqual((await asyncio.to_thread(add_user, self.server.data_dir, name,
+                                                      "pw")).returncode, 0)
+        answers = []
+        for _ in range(12):  # a socket each: no per-connection limit applies
+            c = await self.open()
+            answers.append(await c.ask({"action": "login", "username": "ann", "password": "guess"}))
+        self.assertEqual(answers, [err("credentials")] * 10 + [err("rate")] * 2)
+        self.assertTrue(self.log_has('login rate limit of account "ann"'))
+        # Another account is not held back; a token login of the same user neither.
+        c = await self.open()
+        self.assertEqual(await c.ask({"action": "login", "username": "bob", "password": "pw"}),
+                         {"info": "connected"})
+        t = await self.open()
+        await t.login(hs256(claims("ann", "Ann")))
+
+
+class HashingPool(HeavenlandTest):
+    """Password checks run on a bounded pool of their own ([auth] password_hash_threads and
+    password_hash_queue): a login flood neither grows a queue nor delays the file store."""
+    config = BASE_CONFIG + """password_hash_threads = 1
+password_hash_queue = 8
+[heavenland]
+login_attempts_per_address = 1000
+login_attempts_per_account = 1000
+"""
+
+    async def test_a_login_flood_is_bounded_and_does_not_delay_file_downloads(self):
+        self.assertEqual((await asyncio.to_thread(add_user, self.server.data_dir, "ann",
+                                                  "right")).returncode, 0)
+        owner = await ConciergeClient.identified(self.server.ws_url + "/ws", "owner")
+        self.addAsyncCleanup(owner.close)
+        upload = await asyncio.to_thread(
+            subprocess.run, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                             "-H", "x-fs-key: " + owner.uuid, "-F", "f=@-;filename=f",
+                             self.server.url + "/fs/owner/f"],
+            input=b"file content", capture_output=True, timeout=30)
+        self.assertEqual(upload.stdout, b"201")
+        # 40 password checks at once: one runs, 8 wait, 31 are answered "busy" at once...
+        clients = [await self.open() for _ in range(40)]
+        for c in clients:
+            await c.send({"action": "login", "username": "ann", "password": "guess"})
+        # ...and a download right behind them, served while the checks go on (it used to wait
+        # for them on a pool they shared).
+        download = await asyncio.to_thread(
+            subprocess.run, ["curl", "-sS", "-H", "x-fs-key: " + owner.uuid,
+                             self.server.url + "/fs/owner/f"], capture_output=True, timeout=30)
+        answered_then = sum(len(c.frames) for c in clients)
+        self.assertEqual(download.stdout, b"file content")
+        # Each check takes tens of milliseconds (more on a busy machine): wait for all of them.
+        deadline = time.monotonic() + 120
+        while sum(len(c.frames) for c in clients) < 40 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        answers = [c.frames[0] if c.frames else None for c in clients]
+        busy = {"error": "the server is busy with other logins, please try again later"}
+        # 31, or a few less when a check ended while the 40 were still arriving.
+        self.assertGreaterEqual(answers.count(busy), 28, answers)
+        self.assertEqual(answers.count(busy) + answers.count(err("credentials")), 40, answers)
+        self.assertIn("the hashing pool is full", self.server.log)
+        self.assertLessEqual(answered_then, 35,
+                             "the download waited for the password checks (%d of 40 logins "
+                             "answered when it was served)" % answered_then)
 
 
 class AccountLookup(HeavenlandTest):

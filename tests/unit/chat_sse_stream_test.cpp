@@ -40,7 +40,9 @@ class HookedBroker final : public core::Broker {
   void unsubscribe_all(std::size_t t, core::Subscriber* s) override {
     inner_.unsubscribe_all(t, s);
   }
-  void publish(core::Message m) override { inner_.publish(std::move(m)); }
+  void publish(core::Message m, Committed committed = {}) override {
+    inner_.publish(std::move(m), std::move(committed));
+  }
   void broadcast(const std::string& c, std::shared_ptr<const core::Broadcast> b) override {
     inner_.broadcast(c, std::move(b));
   }
@@ -286,6 +288,25 @@ TEST(ChatSsePublish, PublishesTheOriginalsJsonInLowerCase) {
             R"({"id":")" + m.id + R"(","userId":")" + kUser + R"(","message":"hi there"})");
   // Empty messages are published, as the original did.
   EXPECT_EQ(publish(broker, kChannel, kUser, "").status, 200u);
+}
+
+TEST(ChatSsePublish, CommittedOnlyForAPublishedMessageAndRefusedWhileTheStoreIsFull) {
+  test::QueueDispatcher dispatcher;
+  test::GatedStore store;
+  core::LocalBroker broker{dispatcher, &store, {}};
+  std::vector<bool> committed;
+  auto record = [&committed](bool stored) { committed.push_back(stored); };
+  EXPECT_EQ(publish(broker, kChannel, kUser, "one", record).status, 200u);
+  EXPECT_TRUE(committed.empty()) << "not before the store commits";
+  store.commit();
+  EXPECT_EQ(committed, std::vector<bool>{true});
+  EXPECT_EQ(publish(broker, "nope", kUser, "x", record).status, 400u);
+  store.room = false;
+  auto r = publish(broker, kChannel, kUser, "two", record);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(committed, std::vector<bool>{true}) << "no callback for what is not published";
+  EXPECT_EQ(store.appended.size(), 1u) << "nothing published while the store is full";
+  dispatcher.drain();
 }
 
 }  // namespace

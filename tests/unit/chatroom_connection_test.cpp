@@ -50,13 +50,29 @@ TEST(ChatroomMessage, EncodeAndEnvelopes) {
             R"({"type":"hello","content":{"id":1}})");
   EXPECT_EQ(encode(Envelope::args, "hello", O(R"({"id":1})")),
             R"({"type":"hello","args":{"id":1}})");
-  Envelope e;
-  EXPECT_TRUE(parse_envelope("", e));
+  Envelope e = Envelope::args;
+  EXPECT_TRUE(parse_envelope("content", e));
   EXPECT_EQ(e, Envelope::content);
   EXPECT_TRUE(parse_envelope("args", e));
   EXPECT_EQ(e, Envelope::args);
-  EXPECT_TRUE(parse_envelope("content", e));
+  EXPECT_FALSE(parse_envelope("", e));
   EXPECT_FALSE(parse_envelope("xml", e));
+  EXPECT_EQ(e, Envelope::args);  // untouched
+  Protocol p = Protocol::original;
+  EXPECT_TRUE(parse_protocol("extended", p));
+  EXPECT_EQ(p, Protocol::extended);
+  EXPECT_TRUE(parse_protocol("original", p));
+  EXPECT_EQ(p, Protocol::original);
+  EXPECT_FALSE(parse_protocol("latest", p));
+  EXPECT_NE(format_of(Envelope::args, Protocol::original),
+            format_of(Envelope::args, Protocol::extended));
+  EXPECT_NE(format_of(Envelope::args, Protocol::original),
+            format_of(Envelope::content, Protocol::original));
+}
+
+TEST(ChatroomMessage, ArgsWinsOverContent) {
+  auto a = decode(R"({"type":"x","content":{"a":1},"args":{"b":2}})");
+  EXPECT_EQ(std::get<Inbound>(a).body, O(R"({"b":2})"));
 }
 
 class ChatroomConnection : public ::testing::Test {
@@ -75,12 +91,18 @@ class ChatroomConnection : public ::testing::Test {
     std::unique_ptr<test::ChatroomSink> sink;
     std::shared_ptr<Connection> conn;
   };
-  // A connected client on `thread`; its hello is consumed.
-  Client& open(std::size_t thread = 0, Envelope envelope = Envelope::content,
-               ConnectionOptions options = {}) {
+  // Parley's extended protocol with the README's envelope, what most tests here speak.
+  static ConnectionOptions extended(Envelope envelope = Envelope::content) {
+    ConnectionOptions o;
+    o.envelope = envelope;
+    o.protocol = Protocol::extended;
+    return o;
+  }
+  // A connected client on `thread`. Its hello is not consumed: got() or take() it.
+  Client& open(std::size_t thread = 0, ConnectionOptions options = extended()) {
     Client c;
     c.sink = std::make_unique<test::ChatroomSink>();
-    c.conn = std::make_shared<Connection>(*hub, *c.sink, thread, "127.0.0.1:5", envelope, options);
+    c.conn = std::make_shared<Connection>(*hub, *c.sink, thread, "127.0.0.1:5", options);
     c.conn->on_open();
     clients.push_back(std::move(c));
     return clients.back();
@@ -104,7 +126,7 @@ class ChatroomConnection : public ::testing::Test {
 
 TEST_F(ChatroomConnection, HelloFirstWithTheClientId) {
   Client& a = open();
-  Client& b = open(1, Envelope::args);
+  Client& b = open(1, extended(Envelope::args));
   (void)a;
   // open() consumed nothing: check the first frames.
   auto first_a = clients[0].sink->take();
@@ -153,7 +175,7 @@ TEST_F(ChatroomConnection, TheSeedFlow) {
 }
 
 TEST_F(ChatroomConnection, ArgsEnvelopeOnOutput) {
-  Client& a = open(0, Envelope::args);
+  Client& a = open(0, extended(Envelope::args));
   got(a);
   send(a, "subscribe", R"({"topic_name":"s","type":"string"})");
   auto s = got(a);
@@ -162,18 +184,24 @@ TEST_F(ChatroomConnection, ArgsEnvelopeOnOutput) {
   EXPECT_FALSE(s[0].contains("content"));
 }
 
-TEST_F(ChatroomConnection, OneFramePerEnvelopeForABroadcast) {
-  Client &a = open(0), &b = open(0), &c = open(0, Envelope::args);
-  for (Client* x : {&a, &b, &c}) {
+TEST_F(ChatroomConnection, OneFramePerEnvelopeAndProtocolForABroadcast) {
+  Client &a = open(0), &b = open(0), &c = open(0, extended(Envelope::args));
+  Client &d = open(0, ConnectionOptions{}), &e = open(0, ConnectionOptions{});
+  for (Client* x : {&a, &b, &c, &d, &e}) {
     send(*x, "subscribe", R"({"topic_name":"n","type":"int"})");
     got(*x);
   }
-  int before = a.sink->frames_made + b.sink->frames_made + c.sink->frames_made;
+  auto made = [&] {
+    int n = 0;
+    for (Client* x : {&a, &b, &c, &d, &e}) n += x->sink->frames_made;
+    return n;
+  };
+  int before = made();
   send(a, "update", R"({"topic_name":"n","change":{"type":"add","value":1}})");
   dispatcher.drain();
-  int made = a.sink->frames_made + b.sink->frames_made + c.sink->frames_made - before;
-  EXPECT_EQ(made, 2);  // one per envelope, shared by a and b
+  EXPECT_EQ(made() - before, 3);  // content+extended for a and b, args+extended, args+original
   EXPECT_EQ(got(a), got(b));
+  EXPECT_EQ(got(d), got(e));
 }
 
 TEST_F(ChatroomConnection, AChangeBroadcastBeforeSubscribingIsNotDeliveredTwice) {
@@ -198,7 +226,7 @@ TEST_F(ChatroomConnection, SubscribeErrorsAnswerRejectUpdate) {
   auto r = got(a);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0], O(R"({"type":"reject_update","content":{"topic_name":"x","change":null,
-      "reason":"unknown topic type \"bool\": use generic, string, int, float, set, list, dict or event"}})"));
+      "reason":"unknown topic type \"bool\": use generic, string, int, float, set (u_list), list, dict or event"}})"));
   send(a, "subscribe", R"({"type":"int"})");
   EXPECT_EQ(got(a)[0].at("content").at("reason"),
             J(R"("subscribe needs a topic_name: a non-empty string")"));
@@ -208,9 +236,9 @@ TEST_F(ChatroomConnection, SubscribeErrorsAnswerRejectUpdate) {
 }
 
 TEST_F(ChatroomConnection, SubscriptionLimit) {
-  ConnectionOptions options;
+  ConnectionOptions options = extended();
   options.max_subscriptions = 1;
-  Client& a = open(0, Envelope::content, options);
+  Client& a = open(0, options);
   got(a);
   send(a, "subscribe", R"({"topic_name":"one","type":"int"})");
   send(a, "subscribe", R"({"topic_name":"one","type":"int"})");  // again: fine
@@ -356,6 +384,252 @@ TEST_F(ChatroomConnection, PrivateMessagesToAGoneConnectionAreDropped) {
   dispatcher.drain();
   EXPECT_EQ(caller.sink->sent.size(), sent_before);
   clients.erase(clients.begin() + 1);
+}
+
+// ---- the original protocol: what the 9512c29 client takes ----
+
+// The body of every frame of this type, in order.
+std::vector<json::object> bodies(const std::vector<json::object>& frames, std::string_view type) {
+  std::vector<json::object> out;
+  for (const auto& f : frames)
+    if (f.at("type").as_string() == type) out.push_back(f.at("args").as_object());
+  return out;
+}
+
+TEST_F(ChatroomConnection, UpdatesGoOutInTheTopicsOrderWhateverOrderTheyComeIn) {
+  Client &a = open(0, ConnectionOptions{}), &b = open(0);
+  send(a, "subscribe", R"({"topic_name":"n","type":"int"})");  // revision 0
+  send(b, "subscribe", R"({"topic_name":"n","type":"int"})");
+  got(a);
+  got(b);
+  // As a thread may run them: a change made on it after later changes made elsewhere.
+  auto deliver = [&](Client& c, std::uint64_t revision) {
+    auto broadcast = std::make_shared<core::Broadcast>();
+    broadcast->dialect = "chatroom";
+    broadcast->event = "update";
+    broadcast->payload =
+        json::object{{"topic_name", "n"},
+                     {"change", json::object{{"topic_name", "n"},
+                                             {"topic_type", "int"},
+                                             {"type", "set"},
+                                             {"value", revision * 10},
+                                             {"old_value", nullptr},
+                                             {"id", "c" + std::to_string(revision)}}},
+                     {"revision", revision}};
+    core::Event ev;
+    ev.kind = core::Event::Kind::broadcast;
+    ev.channel = hub->channel_of("n");
+    ev.broadcast = broadcast;
+    core::EncodeCache cache;
+    c.conn->deliver(ev, cache);
+  };
+  for (Client* c : {&a, &b})
+    for (std::uint64_t revision : {2, 3, 1, 2, 5, 4}) deliver(*c, revision);
+  std::vector<json::value> values;
+  for (auto& u : bodies(got(a), "update")) values.push_back(u.at("change").at("value"));
+  EXPECT_EQ(values, (std::vector<json::value>{J("10"), J("20"), J("30"), J("40"), J("50")}));
+  std::vector<json::value> ids;
+  for (auto& f : got(b)) ids.push_back(f.at("content").at("change").at("id"));
+  EXPECT_EQ(ids, (std::vector<json::value>{J(R"("c1")"), J(R"("c2")"), J(R"("c3")"), J(R"("c4")"),
+                                           J(R"("c5")")}));
+}
+
+TEST_F(ChatroomConnection, OriginalIsTheDefaultWithArgs) {
+  Client& a = open(0, ConnectionOptions{});
+  EXPECT_EQ(a.sink->take(), std::vector<json::object>{O(R"({"type":"hello","args":{"id":1}})")});
+}
+
+TEST_F(ChatroomConnection, OriginalGetsNoValueForATopicItCreatesAndSetsInThatCommitsForm) {
+  Client &a = open(0, ConnectionOptions{}), &b = open(1, ConnectionOptions{});
+  got(a);
+  got(b);
+  send(a, "subscribe", R"({"topic_name":"doc","type":"string"})");
+  EXPECT_TRUE(got(a).empty());  // as the original server: the client has the default already
+  send(a, "update",
+       R"({"topic_name":"doc","change":{"type":"set","value":"hi","old_value":"","id":"u1"}})");
+  EXPECT_EQ(got(a), std::vector<json::object>{O(R"({"type":"update","args":{"topic_name":"doc",
+      "change":{"type":"set","value":"hi","old_value":"","id":"u1"}}})")});
+  send(b, "subscribe", R"({"topic_name":"doc","type":"string"})");
+  auto init = bodies(got(b), "update");
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_EQ(init[0].at("change"), J(R"({"type":"set","value":"hi","old_value":null,"id":"u1"})"));
+}
+
+TEST_F(ChatroomConnection, OriginalGetsEveryOtherChangeAsASetOfTheValueAfterIt) {
+  Client &ext = open(0), &orig = open(1, ConnectionOptions{});
+  struct Case {
+    const char* type;
+    std::vector<const char*> changes;
+    std::vector<const char*> values;  // what orig is sent, one per change
+  };
+  std::vector<Case> cases = {
+      {"string",
+       {R"({"type":"insert","topic_version":"t_string_init","position":0,"insertion":"ab",
+            "result_topic_version":"v1","id":"c1"})",
+        R"({"type":"delete","topic_version":"v1","position":0,"deletion":"a","id":"c2"})"},
+       {R"("ab")", R"("b")"}},
+      {"int", {R"({"type":"add","value":5,"id":"c3"})"}, {"5"}},
+      {"set",
+       {R"({"type":"append","item":"x","id":"c4"})", R"({"type":"remove","item":"x","id":"c5"})"},
+       {R"(["x"])", "[]"}},
+      {"list", {R"({"type":"insert","item":1,"position":-1,"id":"c6"})"}, {"[1]"}},
+      {"dict",
+       {R"({"type":"add","key":"k","value":1,"id":"c7"})",
+        R"({"type":"change_value","key":"k","value":2,"id":"c8"})",
+        R"({"type":"pop","key":"k","id":"c9"})"},
+       {R"({"k":1})", R"({"k":2})", "{}"}},
+  };
+  for (const auto& c : cases) {
+    std::string topic = std::string("t_") + c.type;
+    send(ext, "subscribe",
+         R"({"topic_name":")" + topic + R"(","type":")" + std::string(c.type) + "\"}");
+    send(orig, "subscribe", R"({"topic_name":")" + topic + "\"}");
+    got(ext);
+    got(orig);
+    for (const char* change : c.changes)
+      send(ext, "update", R"({"topic_name":")" + topic + R"(","change":)" + change + "}");
+    got(ext);
+    auto sent = bodies(got(orig), "update");
+    ASSERT_EQ(sent.size(), c.values.size()) << c.type;
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+      const json::object& change = sent[i].at("change").as_object();
+      EXPECT_EQ(change.size(), 4u) << c.type;
+      EXPECT_EQ(change.at("type"), J(R"("set")"));
+      EXPECT_EQ(change.at("value"), J(c.values[i])) << c.type;
+      EXPECT_EQ(change.at("old_value"), J("null"));
+      EXPECT_TRUE(change.at("id").is_string());
+    }
+  }
+  // An event's emit: nothing the original client could take, nothing sent.
+  send(ext, "subscribe", R"({"topic_name":"ev","type":"event"})");
+  send(orig, "subscribe", R"({"topic_name":"ev","type":"string"})");
+  got(ext);
+  got(orig);
+  send(ext, "update", R"({"topic_name":"ev","change":{"type":"emit","args":{"n":1}}})");
+  EXPECT_EQ(bodies(got(orig), "update").size(), 0u);
+}
+
+TEST_F(ChatroomConnection, OriginalSubscribeRefusalsAreToldNotRejected) {
+  Client& a = open(0, ConnectionOptions{});
+  send(a, "subscribe", R"({"topic_name":"_chatroom/client_message/1","type":"string"})");
+  got(a);
+  for (const char* body :
+       {R"({"topic_name":"_chatroom/other","type":"string"})",
+        R"({"topic_name":5,"type":"string"})", R"({"topic_name":"x","type":"bool"})"}) {
+    send(a, "subscribe", body);
+    auto frames = got(a);
+    EXPECT_TRUE(bodies(frames, "reject_update").empty()) << body;
+    auto told = bodies(frames, "update");
+    ASSERT_EQ(told.size(), 1u) << body;
+    EXPECT_EQ(told[0].at("change").at("value").as_string().rfind("subscribe refused: ", 0), 0u);
+  }
+}
+
+TEST_F(ChatroomConnection, OriginalTakesUListAsSet) {
+  Client &a = open(0, ConnectionOptions{}), &b = open(1, ConnectionOptions{});
+  send(a, "subscribe", R"({"topic_name":"tags","type":"u_list"})");
+  send(a, "update", R"({"topic_name":"tags","change":{"type":"set","value":[1,1],"id":"d"}})");
+  auto r = bodies(got(a), "reject_update");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NE(r[0].at("reason").as_string().find("duplicates"), std::string::npos);
+  send(b, "subscribe", R"({"topic_name":"tags","type":"u_list"})");
+  EXPECT_EQ(bodies(got(b), "update")[0].at("change").at("value"), J("[]"));
+  EXPECT_EQ(hub->snapshot().at("topics").as_array().back().at("type"), J(R"("set")"));
+}
+
+TEST_F(ChatroomConnection, OriginalValidatorsAreAskedWithTheChangeAlone) {
+  Client &validator = open(0, ConnectionOptions{}), &orig = open(1, ConnectionOptions{});
+  Client& ext = open(1);
+  send(validator, "register_service", R"({"service_name":"_chatroom/validate_change/s"})");
+  send(orig, "subscribe", R"({"topic_name":"s","type":"string"})");
+  send(ext, "subscribe", R"({"topic_name":"s","type":"string"})");
+  got(validator);
+  got(orig);
+  got(ext);
+  auto answer = [&](const json::object& request) {
+    validator.conn->on_text(R"({"type":"response","args":{"response":{"valid":true},
+        "request_id":)" + json::serialize(request.at("request_id")) +
+                            "}}");
+  };
+  send(orig, "update",
+       R"({"topic_name":"s","change":{"type":"set","value":"ab","old_value":"","id":"o1"}})");
+  auto asked = bodies(got(validator), "request");
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].at("service_name"), J(R"("_chatroom/validate_change/s")"));
+  EXPECT_EQ(asked[0].at("args"),
+            J(R"({"change":{"type":"set","value":"ab","old_value":"","id":"o1"}})"));
+  answer(asked[0]);
+  send(ext, "update", R"({"topic_name":"s","change":{"type":"insert","topic_version":"o1",
+                         "position":1,"insertion":"X","id":"e1"}})");
+  asked = bodies(got(validator), "request");
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].at("args"),
+            J(R"({"change":{"type":"set","value":"aXb","old_value":null,"id":"e1"}})"));
+  answer(asked[0]);
+  EXPECT_EQ(hub->value_of("s"), J(R"("aXb")"));
+}
+
+TEST_F(ChatroomConnection, OriginalErrorResponsesCarryTheErrorInResponseAlone) {
+  Client& a = open(0, ConnectionOptions{});
+  got(a);
+  send(a, "request", R"({"service_name":"nobody","args":{},"request_id":"r"})");
+  send(a, "request", R"({"service_name":"nobody","args":[1],"request_id":"s"})");
+  auto r = bodies(got(a), "response");
+  ASSERT_EQ(r.size(), 2u);
+  // The connection answers a malformed request itself, before the hub's answer comes.
+  EXPECT_EQ(
+      r[0],
+      O(R"x({"response":{"error":"a request's args must be an object (the provider calls service(**args))"},"request_id":"s"})x"));
+  EXPECT_EQ(r[1], O(R"({"response":{"error":"service 'nobody' is not registered"},
+                        "request_id":"r"})"));
+}
+
+TEST_F(ChatroomConnection, OriginalIsNotSentARejectionOfAChangeItUndidAlready) {
+  Client &validator = open(0), &w = open(1, ConnectionOptions{}), &x = open(1);
+  send(validator, "register_service", R"({"service_name":"_chatroom/validate_change/s"})");
+  send(w, "subscribe", R"({"topic_name":"s","type":"string"})");
+  send(x, "subscribe", R"({"topic_name":"s","type":"string"})");
+  got(validator);
+  got(w);
+  got(x);
+  auto refuse = [&] {
+    auto asked = got(validator);
+    ASSERT_EQ(asked.size(), 1u);
+    validator.conn->on_text(R"({"type":"response","content":{"response":{"valid":false},
+        "request_id":)" + json::serialize(asked[0].at("content").at("request_id")) +
+                            "}}");
+  };
+  // Two changes in a row, both refused: the first rejection undoes both in the client, which
+  // would die of the second (its preview is empty then).
+  send(w, "update",
+       R"({"topic_name":"s","change":{"type":"set","value":"1","old_value":"","id":"w1"}})");
+  send(w, "update",
+       R"({"topic_name":"s","change":{"type":"set","value":"2","old_value":"1","id":"w2"}})");
+  refuse();
+  refuse();
+  auto rejected = bodies(got(w), "reject_update");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].at("change").at("id"), J(R"("w1")"));
+
+  // Someone else's change reaches the client first: it undid its own, whose rejection is not sent.
+  send(validator, "unregister_service", R"({"service_name":"_chatroom/validate_change/s"})");
+  send(x, "update", R"({"topic_name":"s","change":{"type":"set","value":"x"}})");
+  send(w, "update", R"({"topic_name":"s","change":{"type":"set","id":"w3"}})");  // no value
+  auto frames = got(w);
+  EXPECT_EQ(bodies(frames, "update").size(), 1u);
+  EXPECT_TRUE(bodies(frames, "reject_update").empty());
+
+  // Its own change confirmed, then one refused: that rejection is sent.
+  send(w, "update",
+       R"({"topic_name":"s","change":{"type":"set","value":"y","old_value":"x","id":"w4"}})");
+  send(w, "update", R"({"topic_name":"s","change":{"type":"set","id":"w5"}})");
+  frames = got(w);
+  EXPECT_EQ(bodies(frames, "update").size(), 1u);
+  ASSERT_EQ(bodies(frames, "reject_update").size(), 1u);
+  EXPECT_EQ(bodies(frames, "reject_update")[0].at("change").at("id"), J(R"("w5")"));
+  // A malformed change is still answered in kind.
+  send(w, "update", R"({"topic_name":"s","change":[1]})");
+  EXPECT_EQ(bodies(got(w), "reject_update").size(), 1u);
 }
 
 TEST(ChatroomDebugFeed, EventsAreNumberedLoggedAndBroadcast) {

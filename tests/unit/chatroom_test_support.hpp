@@ -56,13 +56,16 @@ class FakeClient final : public topics::SyncClient, public core::Subscriber {
     auto it = revisions.find(topic);
     if (it != revisions.end() && p.at("revision").as_uint64() <= it->second) return;
     updates.push_back(p.at("change").as_object());
+    payloads.push_back(p);
   }
 
   std::vector<Private> take_privates() { return std::exchange(privates, {}); }
   std::vector<boost::json::object> take_updates() { return std::exchange(updates, {}); }
+  std::vector<boost::json::object> take_payloads() { return std::exchange(payloads, {}); }
 
   std::vector<Private> privates;
-  std::vector<boost::json::object> updates;
+  std::vector<boost::json::object> updates;        // the changes
+  std::vector<boost::json::object> payloads;       // the whole broadcasts: topic_name, change...
   std::map<std::string, std::uint64_t> revisions;  // set from subscribe()
 };
 

@@ -62,8 +62,8 @@ TEST_F(ConciergeFilesTest, DirectoriesAreNotFiles) {
 TEST(ConciergeRouter, AsyncRoutesCarryTheirBodyLimit) {
   Router router;
   router.get("/fs/:client/:file", [](const HttpRequest&) { return HttpResponse::text(200, ""); });
-  router.add_async(
-      "POST", "/fs/:client/:file", [](HttpRequest, HttpRespond) {}, 1234);
+  router.add_async("POST", "/fs/:client/:file", [](HttpRequest, HttpRespond) {},
+                   {.max_body_bytes = 1234});
   router.add_async("DELETE", "/fs/:client/:file", [](HttpRequest, HttpRespond) {});
   EXPECT_EQ(router.max_body_bytes(), 1234u);
   HttpRequest req;
@@ -72,12 +72,12 @@ TEST(ConciergeRouter, AsyncRoutesCarryTheirBodyLimit) {
   auto m = router.match(req, false);
   EXPECT_TRUE(m.async);
   EXPECT_FALSE(m.http);
-  EXPECT_EQ(m.max_body_bytes, 1234u);
+  EXPECT_EQ(m.max_body_bytes(), 1234u);
   EXPECT_EQ(req.params.at("client"), "bob");
   req.method = "DELETE";
   m = router.match(req, false);
   EXPECT_TRUE(m.async);
-  EXPECT_EQ(m.max_body_bytes, 0u);
+  EXPECT_EQ(m.max_body_bytes(), 0u);
   req.method = "GET";
   m = router.match(req, false);
   EXPECT_TRUE(m.http);

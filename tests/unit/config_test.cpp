@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,79 +38,28 @@ std::string error_of(std::string_view toml) {
   return "";
 }
 
-void expect_system_eq(const SystemConfig& a, const SystemConfig& b, const std::string& name) {
-  SCOPED_TRACE(name);
-  EXPECT_EQ(a.enabled, b.enabled);
-  EXPECT_EQ(a.listen.has_value(), b.listen.has_value());
-  if (a.listen && b.listen) {
-    EXPECT_EQ(a.listen->to_string(), b.listen->to_string());
-  }
-  EXPECT_EQ(a.idle_timeout, b.idle_timeout);
-}
-
 void expect_policy_eq(const core::RetentionPolicy& a, const core::RetentionPolicy& b) {
   EXPECT_EQ(a.max_age, b.max_age);
   EXPECT_EQ(a.max_count, b.max_count);
 }
 
-// Every field of Config, compared one by one (core::Retention has no operator==).
-void expect_config_eq(const Config& a, const Config& b) {
-  EXPECT_EQ(a.http.listen.to_string(), b.http.listen.to_string());
-  EXPECT_EQ(a.storage.data_dir, b.storage.data_dir);
-  expect_policy_eq(a.storage.retention.fallback, b.storage.retention.fallback);
-  EXPECT_EQ(a.storage.retention.per_channel.size(), b.storage.retention.per_channel.size());
-  EXPECT_EQ(a.storage.ring_size, b.storage.ring_size);
-  EXPECT_EQ(a.storage.retention_interval, b.storage.retention_interval);
-  EXPECT_EQ(a.auth.jwt_secret, b.auth.jwt_secret);
-  EXPECT_EQ(a.auth.jwt_public_key, b.auth.jwt_public_key);
-  EXPECT_EQ(a.auth.jwt_audience, b.auth.jwt_audience);
-  EXPECT_EQ(a.auth.nickname_claim, b.auth.nickname_claim);
-  EXPECT_EQ(a.auth.account_url, b.auth.account_url);
-  EXPECT_EQ(a.auth.account_timeout, b.auth.account_timeout);
-  EXPECT_EQ(a.heavenland.env, b.heavenland.env);
-  EXPECT_EQ(a.heavenland.history_limit, b.heavenland.history_limit);
-  EXPECT_EQ(a.heavenland.login_attempts_per_connection, b.heavenland.login_attempts_per_connection);
-  EXPECT_EQ(a.heavenland.login_attempts_per_address, b.heavenland.login_attempts_per_address);
-  EXPECT_EQ(a.heavenland.login_window, b.heavenland.login_window);
-  EXPECT_EQ(a.limits.max_frame_bytes, b.limits.max_frame_bytes);
-  EXPECT_EQ(a.limits.max_queue_bytes, b.limits.max_queue_bytes);
-  EXPECT_EQ(a.limits.slow_consumer, b.limits.slow_consumer);
-  EXPECT_EQ(a.limits.max_channels_per_connection, b.limits.max_channels_per_connection);
-  EXPECT_EQ(a.limits.max_connections, b.limits.max_connections);
-  EXPECT_EQ(a.limits.max_http_body_bytes, b.limits.max_http_body_bytes);
-  expect_system_eq(a.hub, b.hub, "hub");
-  expect_system_eq(a.concierge, b.concierge, "concierge");
-  EXPECT_EQ(a.concierge.secret, b.concierge.secret);
-  EXPECT_EQ(a.concierge.max_file_bytes, b.concierge.max_file_bytes);
-  expect_system_eq(a.chatroom, b.chatroom, "chatroom");
-  EXPECT_EQ(a.chatroom.request_timeout, b.chatroom.request_timeout);
-  EXPECT_EQ(a.chatroom.debug, b.chatroom.debug);
-  EXPECT_EQ(a.chatroom.debug_listen.to_string(), b.chatroom.debug_listen.to_string());
-  expect_system_eq(a.heavenland, b.heavenland, "heavenland");
-  expect_system_eq(a.chat_sse, b.chat_sse, "chat_sse");
-  for (auto member : {&ChatSseConfig::publish_listen, &ChatSseConfig::receive_listen,
-                      &ChatSseConfig::page_listen}) {
-    EXPECT_EQ((a.chat_sse.*member).has_value(), (b.chat_sse.*member).has_value());
-    if ((a.chat_sse.*member) && (b.chat_sse.*member)) {
-      EXPECT_EQ((a.chat_sse.*member)->to_string(), (b.chat_sse.*member)->to_string());
-    }
+// Every key a file can set, compared by value (config_values lists them all: a key added to the
+// loader is compared without an edit here).
+void expect_values_eq(const std::map<std::string, std::string>& got,
+                      const std::map<std::string, std::string>& want) {
+  std::set<std::string> keys;
+  for (const auto& [key, value] : got) keys.insert(key);
+  for (const auto& [key, value] : want) keys.insert(key);
+  for (const auto& key : keys) {
+    auto g = got.find(key), w = want.find(key);
+    EXPECT_EQ(g == got.end() ? "<no such key>" : g->second,
+              w == want.end() ? "<no such key>" : w->second)
+        << key;
   }
-  EXPECT_EQ(a.chat_sse.keepalive, b.chat_sse.keepalive);
-  EXPECT_EQ(a.chat_sse.retry, b.chat_sse.retry);
-  expect_system_eq(a.mqtt, b.mqtt, "mqtt");
-  EXPECT_EQ(a.mqtt.allow_anonymous, b.mqtt.allow_anonymous);
-  EXPECT_EQ(a.mqtt.allow_zero_length_client_id, b.mqtt.allow_zero_length_client_id);
-  EXPECT_EQ(a.mqtt.deny_subscribe, b.mqtt.deny_subscribe);
-  EXPECT_EQ(a.mqtt.max_packet_bytes, b.mqtt.max_packet_bytes);
-  EXPECT_EQ(a.mqtt.max_inflight, b.mqtt.max_inflight);
-  EXPECT_EQ(a.mqtt.max_queued_messages, b.mqtt.max_queued_messages);
-  EXPECT_EQ(a.mqtt.max_queued_bytes, b.mqtt.max_queued_bytes);
-  EXPECT_EQ(a.mqtt.max_subscriptions, b.mqtt.max_subscriptions);
-  EXPECT_EQ(a.mqtt.max_sessions, b.mqtt.max_sessions);
-  EXPECT_EQ(a.mqtt.max_retained, b.mqtt.max_retained);
-  EXPECT_EQ(a.mqtt.connect_timeout, b.mqtt.connect_timeout);
-  EXPECT_EQ(a.threads, b.threads);
-  EXPECT_EQ(a.log_level, b.log_level);
+}
+
+void expect_config_eq(const Config& a, const Config& b) {
+  expect_values_eq(config_values(a), config_values(b));
 }
 
 // A configuration where every value a file can set differs from the default.
@@ -119,19 +70,40 @@ Config all_changed() {
   cfg.storage.retention.fallback = {1s, 1};
   cfg.storage.ring_size = 1;
   cfg.storage.retention_interval = 1ms;
-  cfg.auth = {"s", "k.pem", "aud", "name", "http://x"};
+  cfg.storage.retention.per_channel["c"] = {1s, 1};
+  cfg.storage.max_pending_bytes = 1;
+  cfg.auth.jwt_secret = "s";
+  cfg.auth.jwt_public_key = "k.pem";
+  cfg.auth.jwt_audience = "aud";
+  cfg.auth.nickname_claim = "name";
+  cfg.auth.account_url = "http://x";
   cfg.auth.account_timeout = 1ms;
+  cfg.auth.password_hash_threads = 99;
+  cfg.auth.password_hash_queue = 99;
   cfg.heavenland.env = "x";
   cfg.heavenland.history_limit = 1;
   cfg.heavenland.login_attempts_per_connection = 1;
   cfg.heavenland.login_attempts_per_address = 1;
+  cfg.heavenland.login_attempts_per_account = 1;
   cfg.heavenland.login_window = 1ms;
-  cfg.limits = {1, 1, SlowConsumerPolicy::drop, 1, 1, 1};
+  // One by one, not a brace list: a list shorter than the struct leaves the rest at default.
+  cfg.limits.max_frame_bytes = 1;
+  cfg.limits.max_queue_bytes = 1;
+  cfg.limits.slow_consumer = SlowConsumerPolicy::drop;
+  cfg.limits.max_channels_per_connection = 1;
+  cfg.limits.max_connections = 1;
+  cfg.limits.max_messages_per_second = 1;
+  cfg.limits.max_http_body_bytes = 1;
   for (SystemConfig* system : std::initializer_list<SystemConfig*>{
            &cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland, &cfg.chat_sse, &cfg.mqtt}) {
     system->enabled = false;
+    system->listen = Endpoint{"0.0.0.0", 2};
     system->idle_timeout = 1ms;
   }
+  cfg.chat_sse.publish_listen = Endpoint{"0.0.0.0", 3};
+  cfg.chat_sse.receive_listen = Endpoint{"0.0.0.0", 4};
+  cfg.chat_sse.page_listen = Endpoint{"0.0.0.0", 5};
+  cfg.admin.listen = Endpoint{"127.0.0.1", 6};
   cfg.chat_sse.keepalive = 1ms;
   cfg.chat_sse.retry = 1ms;
   cfg.concierge.secret = "s";
@@ -151,8 +123,12 @@ Config all_changed() {
   cfg.mqtt.max_sessions = 1;
   cfg.mqtt.max_retained = 1;
   cfg.mqtt.connect_timeout = 1ms;
+  cfg.chatroom.envelope = "content";
+  cfg.chatroom.protocol = "extended";
+  cfg.admin.token = "0123456789abcdef";
   cfg.threads = 99;
   cfg.log_level = "off";
+  cfg.log_format = LogFormat::json;
   return cfg;
 }
 
@@ -178,6 +154,8 @@ TEST(AppConfig, Defaults) {
   EXPECT_EQ(cfg.hub.idle_timeout, 0ms);
   EXPECT_EQ(cfg.threads, 0u);
   EXPECT_EQ(cfg.log_level, "info");
+  EXPECT_EQ(cfg.chatroom.envelope, "args");  // what the original code sends
+  EXPECT_EQ(cfg.chatroom.protocol, "original");
 }
 
 TEST(AppConfig, EmptyFileKeepsDefaults) {
@@ -238,6 +216,8 @@ idle_timeout = "500ms"
 request_timeout = "5s"
 debug = true
 debug_listen = "0.0.0.0:8801"
+envelope = "content"
+protocol = "extended"
 
 [heavenland]
 enabled = false
@@ -300,6 +280,8 @@ connect_timeout = "3s"
   EXPECT_EQ(cfg.chatroom.request_timeout, 5s);
   EXPECT_TRUE(cfg.chatroom.debug);
   EXPECT_EQ(cfg.chatroom.debug_listen.to_string(), "0.0.0.0:8801");
+  EXPECT_EQ(cfg.chatroom.envelope, "content");
+  EXPECT_EQ(cfg.chatroom.protocol, "extended");
   EXPECT_FALSE(cfg.heavenland.enabled);
   EXPECT_FALSE(cfg.heavenland.listen);
   ASSERT_TRUE(cfg.chat_sse.listen);
@@ -427,6 +409,11 @@ TEST(AppConfig, ErrorsNameTheKey) {
       {"[limits]\nslow_consumer = \"dropp\"",
        "parley.toml: limits.slow_consumer: expected one of \"disconnect\", \"drop\"; got "
        "\"dropp\""},
+      {"[chatroom]\nenvelope = \"xml\"",
+       "parley.toml: chatroom.envelope: expected one of \"args\", \"content\"; got \"xml\""},
+      {"[chatroom]\nprotocol = \"latest\"",
+       "parley.toml: chatroom.protocol: expected one of \"original\", \"extended\"; got "
+       "\"latest\""},
       {"[storage]\ndata_dir = \"\"", "parley.toml: storage.data_dir: expected a path, got \"\""},
       {"[storage]\ndata_dir = 3", "parley.toml: storage.data_dir: expected a string, got 3"},
       {"[storage]\nretention_age = \"forever\"",
@@ -643,10 +630,70 @@ TEST(AppConfig, BadEndpoints) {
   }
 }
 
+TEST(AppConfig, AdminSection) {
+  Config cfg;
+  load_config_text(
+      "log_format = \"json\"\n[admin]\ntoken = \"s3cret-s3cret-s3cret\"\n"
+      "listen = \"127.0.0.1:4001\"\n",
+      cfg);
+  EXPECT_EQ(cfg.log_format, LogFormat::json);
+  EXPECT_EQ(cfg.admin.token, "s3cret-s3cret-s3cret");
+  ASSERT_TRUE(cfg.admin.listen);
+  EXPECT_EQ(cfg.admin.listen->to_string(), "127.0.0.1:4001");
+  for (const char* at : {"[::1]:0", "localhost:9", "127.1.2.3:80"}) {
+    Config c;
+    EXPECT_NO_THROW(load_config_text(std::string("[admin]\nlisten = \"") + at + "\"\n", c)) << at;
+  }
+  auto error = [](const std::string& toml) {
+    Config c;
+    try {
+      load_config_text(toml, c, "t.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("[admin]\nlisten = \"0.0.0.0:4001\"\n")
+                .rfind("t.toml: admin.listen: expected a loopback address", 0),
+            0u);
+  EXPECT_EQ(error("[admin]\nlisten = \"10.0.0.1:4001\"\n").rfind("t.toml: admin.listen: ", 0), 0u);
+  EXPECT_EQ(error("[admin]\ntoken = \"short\"\n"),
+            "t.toml: admin.token: expected at least 16 characters, got 5");
+  EXPECT_EQ(error("[admin]\ntoken = \"has a space in it ok\"\n"),
+            "t.toml: admin.token: expected no spaces or control characters");
+  EXPECT_EQ(error("[admin]\ntokn = \"x\"\n"), "t.toml: admin.tokn: unknown key");
+  EXPECT_EQ(error("log_format = \"xml\"\n"),
+            "t.toml: log_format: expected one of \"text\", \"json\"; got \"xml\"");
+}
+
 TEST(AppConfig, EndpointToString) {
   EXPECT_EQ(Endpoint{}.to_string(), "127.0.0.1:4000");
   EXPECT_EQ((Endpoint{"::1", 4000}.to_string()), "[::1]:4000");
   EXPECT_EQ((Endpoint{"localhost", 0}.to_string()), "localhost:0");
+}
+
+// Keys whose default (unset, no table) a file cannot write: the example has them commented out.
+const std::set<std::string> kUnsettable = {"hub.listen",
+                                           "concierge.listen",
+                                           "chatroom.listen",
+                                           "heavenland.listen",
+                                           "chat_sse.listen",
+                                           "mqtt.listen",
+                                           "storage.retention",
+                                           "chat_sse.publish_listen",
+                                           "chat_sse.receive_listen",
+                                           "chat_sse.page_listen",
+                                           "admin.listen"};
+
+TEST(AppConfig, AllChangedChangesEveryKey) {
+  // The premise of the example-file test below: a key all_changed() leaves at its default
+  // would pass there even if the example left it out or set it wrong.
+  auto defaults = config_values(Config{});
+  auto changed = config_values(all_changed());
+  ASSERT_EQ(defaults.size(), changed.size());
+  for (const auto& [key, value] : defaults) {
+    EXPECT_NE(changed.at(key), value) << key << " is at its default in all_changed()";
+  }
 }
 
 TEST(AppConfig, ExampleFileLoadsAndSetsEveryKeyToItsDefault) {
@@ -654,14 +701,20 @@ TEST(AppConfig, ExampleFileLoadsAndSetsEveryKeyToItsDefault) {
   // back: it is complete, and its values are the defaults.
   Config cfg = all_changed();
   load_config_file(source_dir() / "parley.example.toml", cfg);
-  expect_config_eq(cfg, Config{});
+  auto got = config_values(cfg);
+  auto want = config_values(Config{});
+  for (const auto& key : kUnsettable) {
+    ASSERT_EQ(got.erase(key), 1u) << key;
+    want.erase(key);
+  }
+  expect_values_eq(got, want);
 }
 
-TEST(AppConfig, ExampleFileCommentedListenersAreValid) {
-  // The example's commented-out lines ("# listen = ...", the per-channel retention) must load
-  // once uncommented.
+// The example with its commented-out keys ("# listen = ...", the per-channel retention)
+// uncommented.
+std::string uncommented_example() {
   std::ifstream in(source_dir() / "parley.example.toml");
-  ASSERT_TRUE(in);
+  EXPECT_TRUE(in);
   std::string text;
   for (std::string line; std::getline(in, line);) {
     bool commented_key = line.rfind("# listen = ", 0) == 0 || line.rfind("# age = ", 0) == 0 ||
@@ -672,8 +725,38 @@ TEST(AppConfig, ExampleFileCommentedListenersAreValid) {
       commented_key = commented_key || line.rfind(key, 0) == 0;
     text += (commented_key ? line.substr(2) : line) + "\n";
   }
+  return text;
+}
+
+// The dotted paths of the values in table (sections' keys as "section.key").
+void key_paths(const toml::table& table, const std::string& prefix, std::set<std::string>& out) {
+  for (auto&& [name, node] : table) {
+    std::string path =
+        prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (path == "storage.retention") {
+      out.insert(path);  // per-channel tables: one key for config_values
+    } else if (const toml::table* sub = node.as_table()) {
+      key_paths(*sub, path, out);
+    } else {
+      out.insert(path);
+    }
+  }
+}
+
+TEST(AppConfig, ExampleFileListsEveryKey) {
+  // Every key the loader knows is in the example, set or commented out, and nothing else is.
+  std::set<std::string> listed;
+  key_paths(toml::parse(uncommented_example()), "", listed);
+  std::set<std::string> known;
+  for (const auto& [key, value] : config_values(Config{})) known.insert(key);
+  for (const auto& key : known) EXPECT_TRUE(listed.count(key)) << key << " is not in the example";
+  for (const auto& key : listed) EXPECT_TRUE(known.count(key)) << key << " is not a key";
+}
+
+TEST(AppConfig, ExampleFileCommentedListenersAreValid) {
+  // The example's commented-out lines must load once uncommented.
   Config cfg;
-  load_config_text(text, cfg, "uncommented example");
+  load_config_text(uncommented_example(), cfg, "uncommented example");
   ASSERT_TRUE(cfg.concierge.listen);
   EXPECT_EQ(cfg.concierge.listen->port, 64209);
   ASSERT_TRUE(cfg.chat_sse.publish_listen);

@@ -25,7 +25,8 @@ class ChatTest : public testing::Test {
       : dispatcher(2),
         broker(dispatcher, nullptr, broker_options()),
         limiter(RateLimit{30, 60s}),
-        shared{broker, auth, limiter, online, chat_options()} {}
+        account_limiter(RateLimit{10, 60s}),
+        shared{broker, auth, limiter, account_limiter, online, chat_options()} {}
 
   static core::LocalBrokerOptions broker_options() {
     core::LocalBrokerOptions o;
@@ -62,7 +63,8 @@ class ChatTest : public testing::Test {
   test::QueueDispatcher dispatcher;
   core::LocalBroker broker;
   test::ScriptedAuth auth;
-  AddressLimiter limiter;
+  KeyedLimiter limiter;
+  KeyedLimiter account_limiter;
   OnlinePlayers online;
   ChatShared shared;
   std::uint64_t sessions = 0;
@@ -208,6 +210,56 @@ TEST_F(ChatTest, LoginRateLimitedPerAddress) {
   auto other = client(0, "[::1]:4000");
   send(*other, json::object{{"action", "login"}, {"token", "ok"}});
   EXPECT_EQ(auth.calls.size(), 1u);
+}
+
+TEST_F(ChatTest, PasswordLoginsRateLimitedPerAccountFromAnyAddress) {
+  // One address each (no per-address limit applies): the account's limit, 10 per window.
+  int refused = 0;
+  for (int i = 0; i < 15; ++i) {
+    auto c = client(0, "10.1.0." + std::to_string(i) + ":4000");
+    send(*c, json::object{{"action", "login"}, {"username", "ann"}, {"password", "guess"}});
+    if (!auth.calls.empty()) auth.fail(AuthFailure::invalid_credentials);
+    for (const auto& v : c->sink.take())
+      if (v == error(errors::kTooManyLogins)) ++refused;
+  }
+  EXPECT_EQ(refused, 5);
+  // Another account, and token logins, are not held back by it.
+  auto other = client(0, "10.2.0.1:4000");
+  send(*other, json::object{{"action", "login"}, {"username", "bob"}, {"password", "pw"}});
+  EXPECT_EQ(auth.calls.size(), 1u);
+  auth.fail(AuthFailure::invalid_credentials);
+  auto token = client(0, "10.2.0.2:4000");
+  login(*token, "ann", "Ann");
+}
+
+TEST_F(ChatTest, BusyAuthenticatorAnswersAtOnce) {
+  auto c = client();
+  send(*c, json::object{{"action", "login"}, {"username", "ann"}, {"password", "pw"}});
+  auth.fail(AuthFailure::busy);
+  EXPECT_EQ(c->sink.take(), std::vector<json::value>{error(errors::kLoginsBusy)});
+  EXPECT_EQ(c->conn->state(), ChatConnection::State::anonymous);
+}
+
+TEST(HeavenlandBackpressure, AMessageIntoAFullStorePausesReading) {
+  test::QueueDispatcher dispatcher;
+  test::GatedStore store;
+  core::LocalBroker broker(dispatcher, &store, {});
+  test::ScriptedAuth auth;
+  KeyedLimiter limiter(RateLimit{30, 60s}), accounts(RateLimit{10, 60s});
+  OnlinePlayers online;
+  ChatShared shared{broker, auth, limiter, accounts, online, {}};
+  test::HeavenlandSink sink;
+  ChatConnection c(shared, sink, 1, 0, "10.0.0.1:5000");
+  c.on_text(R"({"action":"login","token":"t"})");
+  auth.succeed("HL1", "Hero");
+  c.on_text(R"({"action":"message","message":"one"})");
+  EXPECT_EQ(sink.pauses, 0);
+  store.room = false;
+  c.on_text(R"({"action":"message","message":"two"})");
+  EXPECT_EQ(store.appended.size(), 2u) << "the message that found the store full is kept";
+  EXPECT_EQ(sink.pauses, 1);
+  store.commit();
+  dispatcher.drain();
 }
 
 TEST_F(ChatTest, MessageBroadcastToEveryLoggedInSocketSenderIncluded) {
@@ -399,9 +451,9 @@ TEST(HeavenlandLimiter, TokenBucketAndAddresses) {
 
 TEST(HeavenlandLimiter, AddressTableForgetsFullBuckets) {
   Clock::time_point t{std::chrono::hours(1)};
-  AddressLimiter l(RateLimit{1, 1s});
-  for (std::size_t i = 0; i < AddressLimiter::kSweepAt; ++i) l.take("a" + std::to_string(i), t);
-  EXPECT_EQ(l.size(), AddressLimiter::kSweepAt);
+  KeyedLimiter l(RateLimit{1, 1s});
+  for (std::size_t i = 0; i < KeyedLimiter::kSweepAt; ++i) l.take("a" + std::to_string(i), t);
+  EXPECT_EQ(l.size(), KeyedLimiter::kSweepAt);
   EXPECT_TRUE(l.take("new", t + 2s));
   EXPECT_EQ(l.size(), 1u);
 }

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/rate_limit.hpp"
 #include "dialects/heavenland/authenticator.hpp"
-#include "dialects/heavenland/login_limiter.hpp"
 #include "recording_sink.hpp"
 
 namespace parley::test {
@@ -59,7 +59,7 @@ class ScriptedAuth final : public hl::Authenticator {
 
 // A steady clock the test moves by hand.
 struct ManualClock {
-  hl::Clock::time_point now{std::chrono::hours(1)};
+  core::Clock::time_point now{std::chrono::hours(1)};
   void advance(std::chrono::milliseconds d) { now += d; }
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/stats.hpp"
 #include "test_support.hpp"
 
 namespace parley::core {
@@ -69,6 +70,54 @@ TEST(LocalBroker, PublishAssignsGapFreeOffsetsAndDelivers) {
   }
 }
 
+TEST(LocalBroker, ChannelStatsCountSubscribersPerTagAndListTheBusiestFirst) {
+  QueueDispatcher d(2);
+  LocalBroker b(d, nullptr, {});
+  Recorder hub1, hub2, hub3, sse;
+  hub1.tag = hub2.tag = hub3.tag = 1;
+  sse.tag = 4;
+  b.subscribe("lobby", 0, &hub1);
+  b.subscribe("lobby", 1, &hub2);
+  b.subscribe("lobby", 1, &sse);
+  b.subscribe("quiet", 0, &hub3);
+  b.subscribe("elsewhere", 0, &sse);
+  b.presence_track("quiet", "ada", 7, {});
+  b.presence_track("quiet", "bob", 8, {});
+  b.publish(text("empty", "x"));
+  d.drain();
+
+  ChannelStats all = b.channel_stats("", 10);
+  EXPECT_EQ(all.channels, 4u);
+  EXPECT_EQ(all.channels_by_tag[1], 2u);  // lobby, quiet
+  EXPECT_EQ(all.channels_by_tag[4], 2u);  // lobby, elsewhere
+  EXPECT_EQ(all.channels_by_tag[2], 0u);
+  ASSERT_EQ(all.busiest.size(), 4u);
+  EXPECT_EQ(all.busiest[0].name, "lobby");
+  EXPECT_EQ(all.busiest[0].subscribers, 3u);
+  EXPECT_EQ(all.busiest[0].by_tag[1], 2u);
+  EXPECT_EQ(all.busiest[0].by_tag[4], 1u);
+  EXPECT_EQ(all.busiest[1].name, "quiet");  // one subscriber, two present: before elsewhere
+  EXPECT_EQ(all.busiest[1].presence, 2u);
+  EXPECT_EQ(all.busiest[2].name, "elsewhere");
+  EXPECT_EQ(all.busiest[3].name, "empty");
+  EXPECT_EQ(all.busiest[3].last_offset, 1u);
+
+  ChannelStats some = b.channel_stats("e", 2);  // quiet, elsewhere, empty match; two kept
+  ASSERT_EQ(some.busiest.size(), 2u);
+  EXPECT_EQ(some.busiest[0].name, "quiet");
+  EXPECT_EQ(some.busiest[1].name, "elsewhere");
+  EXPECT_EQ(some.channels, 4u) << "the counts are over every channel";
+
+  b.unsubscribe("lobby", 1, &sse);
+  b.unsubscribe("elsewhere", 0, &sse);
+  EXPECT_EQ(b.channel_stats("", 10).channels_by_tag[4], 0u);
+  Recorder everywhere;
+  everywhere.tag = 5;
+  b.subscribe_all(0, &everywhere);
+  EXPECT_EQ(b.channel_stats("", 0).channels_by_tag[5], 4u) << "a subscriber to every channel";
+  b.unsubscribe_all(0, &everywhere);
+}
+
 TEST(LocalBroker, DeliversOnlyAfterTheStoreCommits) {
   QueueDispatcher d;
   HeldStore store;
@@ -90,6 +139,20 @@ TEST(LocalBroker, DeliversOnlyAfterTheStoreCommits) {
   EXPECT_EQ(b.history("lobby", 10, 0).size(), 2u);
 }
 
+TEST(LocalBroker, RecordsPublishToCommitLatencyAndPublishedMessages) {
+  QueueDispatcher d;
+  HeldStore store;
+  LocalBroker b(d, &store, {});
+  auto commits = stats::publish_commit_seconds.snapshot().count;
+  auto published = stats::messages_published.value();
+  b.publish(text("c", "hi"));
+  b.publish(text("c", "ho"));
+  EXPECT_EQ(stats::publish_commit_seconds.snapshot().count, commits) << "not committed yet";
+  store.release();
+  EXPECT_EQ(stats::publish_commit_seconds.snapshot().count, commits + 2);
+  EXPECT_EQ(stats::messages_published.value(), published + 2);
+}
+
 TEST(LocalBroker, AFailedWriteIsStillDelivered) {
   QueueDispatcher d;
   HeldStore store;
@@ -100,6 +163,47 @@ TEST(LocalBroker, AFailedWriteIsStillDelivered) {
   store.release(false);
   d.drain();
   EXPECT_EQ(r.events.size(), 1u);
+}
+
+TEST(LocalBroker, CommittedComesAfterTheCommitWithItsOutcome) {
+  QueueDispatcher d;
+  HeldStore store;
+  LocalBroker b(d, &store, {});
+  Recorder r;
+  b.subscribe("lobby", 0, &r);
+  std::vector<bool> outcomes;
+  b.publish(text("lobby", "a"), [&](bool stored) {
+    outcomes.push_back(stored);
+    EXPECT_EQ(b.history("lobby", 10, 0).size(), 1u) << "after the message is in history";
+  });
+  d.drain();
+  EXPECT_TRUE(outcomes.empty()) << "not before the store commits";
+  store.release(true);
+  EXPECT_EQ(outcomes, std::vector<bool>{true});
+  b.publish(text("lobby", "b"), [&](bool stored) { outcomes.push_back(stored); });
+  store.release(false);
+  EXPECT_EQ(outcomes, (std::vector<bool>{true, false}));
+  d.drain();
+  EXPECT_EQ(r.events.size(), 2u);
+}
+
+TEST(LocalBroker, AcceptingFollowsTheStoresRoom) {
+  QueueDispatcher d;
+  test::GatedStore store;
+  LocalBroker b(d, &store, {});
+  EXPECT_TRUE(b.accepting());
+  int called = 0;
+  b.when_accepting([&] { ++called; });
+  EXPECT_EQ(called, 1) << "at once when there is room";
+  store.room = false;
+  EXPECT_FALSE(b.accepting());
+  b.when_accepting([&] { ++called; });
+  EXPECT_EQ(called, 1);
+  store.open();
+  EXPECT_EQ(called, 2);
+  EXPECT_TRUE(b.accepting());
+  LocalBroker without_store(d, nullptr, {});
+  EXPECT_TRUE(without_store.accepting());
 }
 
 TEST(LocalBroker, EncodesOncePerFormatPerThread) {

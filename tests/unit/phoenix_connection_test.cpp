@@ -144,6 +144,27 @@ TEST_F(PhoenixConnection, ShoutIsBroadcastVerbatimToAllIncludingSender) {
   EXPECT_EQ(h[0]->dialect, "phoenix");
 }
 
+TEST(PhoenixBackpressure, AShoutIntoAFullStorePausesReadingUntilItHasRoom) {
+  test::QueueDispatcher dispatcher;
+  test::GatedStore store;
+  core::LocalBroker broker{dispatcher, &store, {}};
+  test::RecordingSink sink;
+  Connection conn(Vsn::v2, broker, sink, 1, 0, {});
+  conn.on_text(R"(["1","1","room:lobby","phx_join",{"username":"robin"}])");
+  const char* shout = R"([null,null,"room:lobby","shout",{"body":"hi","name":"robin"}])";
+  conn.on_text(shout);
+  EXPECT_EQ(sink.pauses, 0) << "room in the store: reading goes on";
+  store.room = false;
+  conn.on_text(shout);
+  EXPECT_EQ(store.appended.size(), 2u) << "the message that found the store full is kept";
+  EXPECT_EQ(sink.pauses, 1);
+  EXPECT_EQ(sink.resumes, 0);
+  store.open();
+  EXPECT_EQ(sink.resumes, 1) << "read again once the store has room";
+  store.commit();
+  dispatcher.drain();
+}
+
 TEST_F(PhoenixConnection, BroadcastFramesAreSharedAcrossSockets) {
   std::vector<Socket*> v2;
   for (int i = 0; i < 5; ++i) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/broker.hpp"
 #include "core/sink.hpp"
 
 namespace parley::test {
@@ -42,6 +43,10 @@ class RecordingSink : public core::Sink {
     close_reason = reason;
   }
   void ping() override { ++pings; }
+  void pause_reading(core::Broker& broker) override {
+    ++pauses;
+    broker.when_accepting([this] { ++resumes; });
+  }
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
     timers.push_back({delay, std::move(fn)});
   }
@@ -76,6 +81,8 @@ class RecordingSink : public core::Sink {
   std::vector<Timer> timers;
   int frames_made = 0;
   int pings = 0;
+  int pauses = 0;   // pause_reading() calls
+  int resumes = 0;  // the broker's when_accepting() callbacks of those
   bool closed = false;
   std::uint16_t close_code = 0;
   std::string close_reason;

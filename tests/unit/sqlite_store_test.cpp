@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/stats.hpp"
 #include "storage/sqlite_db.hpp"
 
 namespace parley::storage {
@@ -114,6 +115,28 @@ TEST_F(SqliteStoreTest, DoneCalledInAppendOrderOnWriterThread) {
   ASSERT_EQ(threads.size(), 1u);
   EXPECT_NE(*threads.begin(), std::this_thread::get_id());
   EXPECT_EQ(store.pending(), 0u);
+}
+
+TEST_F(SqliteStoreTest, BatchSizesAndCommitTimesAreRecorded) {
+  namespace stats = core::stats;
+  auto batches = stats::store_batch_messages.snapshot();
+  auto commits = stats::store_commit_seconds.snapshot();
+  SqliteStoreOptions options;
+  options.max_batch = 7;
+  {
+    SqliteStore store(db_file(), options);
+    for (int i = 0; i < 100; ++i) store.append(make_message("a", i + 1), nullptr);
+    store.close();
+  }
+  auto after = stats::store_batch_messages.snapshot();
+  EXPECT_EQ(after.sum - batches.sum, 100u) << "every message in one observed batch";
+  std::uint64_t transactions = after.count - batches.count;
+  EXPECT_GE(transactions, 100u / 7);
+  EXPECT_EQ(stats::store_commit_seconds.snapshot().count - commits.count, transactions);
+  // No batch above max_batch: the buckets past "8" did not move.
+  for (std::size_t i = 4; i < after.buckets.size(); ++i) {
+    EXPECT_EQ(after.buckets[i], batches.buckets[i]) << "bucket " << i;
+  }
 }
 
 TEST_F(SqliteStoreTest, DoneMeansCommitted) {
@@ -400,6 +423,119 @@ TEST_F(SqliteStoreTest, ThrowsOnNotADatabase) {
   fs::create_directories(dir_);
   std::ofstream(dir_ / "garbage.db") << std::string(4096, 'x');
   EXPECT_THROW(SqliteStore(dir_ / "garbage.db"), std::runtime_error);
+}
+
+TEST_F(SqliteStoreTest, LoadThrowsWhenTheStoreCannotBeRead) {
+  {
+    SqliteStore store(db_file());
+    for (std::uint64_t i = 1; i <= 200; ++i) store.append(make_message("lobby", i), {});
+  }
+  // Every page but the first (the header and the schema) overwritten: the file opens, its
+  // tables cannot be read.
+  const auto size = fs::file_size(db_file());
+  ASSERT_GT(size, 8192u);
+  {
+    std::fstream f(db_file(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096);
+    std::string junk(size - 4096, '\xA5');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  SqliteStore store(db_file());
+  try {
+    store.load(100);
+    FAIL() << "load() returned";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(db_file().string()), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(SqliteStoreTest, ChannelAndOffsetAreUnique) {
+  SqliteStore store(db_file());
+  ASSERT_TRUE(append_and_wait(store, make_message("lobby", 1)));
+  EXPECT_FALSE(append_and_wait(store, make_message("lobby", 1))) << "a duplicate is refused";
+  EXPECT_TRUE(append_and_wait(store, make_message("other", 1)));
+  auto history = store.load(10);
+  ASSERT_EQ(history["lobby"].messages.size(), 1u);
+  EXPECT_EQ(history["lobby"].messages[0]->id, "lobby-1");
+}
+
+TEST_F(SqliteStoreTest, Version1WithDuplicatesIsMigrated) {
+  fs::create_directories(db_file().parent_path());
+  {
+    // A version 1 file: a plain index, and the duplicates a failed load used to cause.
+    auto db = sqlite::Db::open(db_file(), true);
+    ASSERT_EQ(db.exec(R"sql(
+      CREATE TABLE messages(seq INTEGER PRIMARY KEY, channel TEXT NOT NULL,
+        offset INTEGER NOT NULL, time_ms INTEGER NOT NULL, id TEXT NOT NULL, author_id TEXT,
+        author_name TEXT, body TEXT, payload TEXT, dialect TEXT);
+      CREATE INDEX messages_channel_offset ON messages(channel, offset);
+      CREATE TABLE channels(name TEXT PRIMARY KEY, last_offset INTEGER NOT NULL);
+      INSERT INTO messages(channel, offset, time_ms, id, body) VALUES
+        ('lobby', 1, 10, 'first-1', 'a'), ('lobby', 2, 20, 'first-2', 'b'),
+        ('other', 1, 30, 'other-1', 'c'),
+        ('lobby', 1, 40, 'again-1', 'd'), ('lobby', 2, 50, 'again-2', 'e'),
+        ('lobby', 3, 60, 'again-3', 'f');
+      INSERT INTO channels VALUES ('lobby', 3), ('other', 1);
+      PRAGMA user_version = 1;
+    )sql"),
+              SQLITE_OK)
+        << db.error();
+  }
+  SqliteStore store(db_file());
+  auto history = store.load(10);
+  std::vector<std::string> ids;
+  for (const auto& m : history["lobby"].messages) ids.push_back(m->id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"first-1", "first-2", "again-3"}));
+  EXPECT_EQ(history["lobby"].last_offset, 3u);
+  EXPECT_EQ(history["other"].messages.size(), 1u);
+  EXPECT_FALSE(append_and_wait(store, make_message("lobby", 3))) << "now unique";
+  EXPECT_TRUE(append_and_wait(store, make_message("lobby", 4)));
+  store.close();
+  auto db = sqlite::Db::open(db_file(), false);
+  EXPECT_EQ(db.query_text("PRAGMA user_version"), "2");
+  EXPECT_EQ(db.query_text("SELECT group_concat(id, ',') FROM "
+                          "(SELECT id FROM messages_duplicates ORDER BY seq)"),
+            "again-1,again-2");
+}
+
+TEST_F(SqliteStoreTest, QueueBoundedInBytesWithWaitersCalledWhenItHasRoom) {
+  const std::size_t one = SqliteStore::message_bytes(*make_message("lobby", 1));
+  SqliteStoreOptions options;
+  options.max_pending_bytes = 3 * one;
+  options.max_batch = 1;
+  SqliteStore store(db_file(), options);
+  // The writer is held in the first message's done: what follows stays queued.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  store.append(make_message("lobby", 1), [&holding, released](bool) {
+    holding.set_value();
+    released.wait();
+  });
+  holding.get_future().wait();
+  EXPECT_TRUE(store.has_room());
+  std::atomic<int> woken{0};
+  store.when_room([&woken] { ++woken; });
+  EXPECT_EQ(woken, 1) << "called at once while there is room";
+  for (std::uint64_t i = 2; i <= 4; ++i) store.append(make_message("lobby", i), {});
+  EXPECT_EQ(store.queued_bytes(), 3 * one);
+  EXPECT_FALSE(store.has_room());
+  store.when_room([&woken] { ++woken; });
+  store.when_room([&woken] { ++woken; });
+  EXPECT_EQ(woken, 1) << "not while full";
+  release.set_value();
+  ASSERT_TRUE(append_and_wait(store, make_message("lobby", 5)));
+  EXPECT_EQ(woken, 3) << "both waiters, once the writer took from the queue";
+  EXPECT_TRUE(store.has_room());
+  EXPECT_EQ(store.queued_bytes(), 0u);
+}
+
+TEST_F(SqliteStoreTest, MessageBytesCountsTextAndPayload) {
+  auto small = make_message("lobby", 1);
+  auto big = std::make_shared<Message>(*make_message("lobby", 2));
+  big->text = std::string(10'000, 'x');
+  big->payload = {{"body", std::string(10'000, 'y')}, {"list", boost::json::array{"z", 1}}};
+  EXPECT_GE(SqliteStore::message_bytes(*big), SqliteStore::message_bytes(*small) + 20'000);
 }
 
 }  // namespace

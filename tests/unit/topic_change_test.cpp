@@ -494,6 +494,8 @@ TEST(TopicTypes, NamesAndDefaults) {
     EXPECT_TRUE(fits_topic_type(*type, default_topic_value(*type))) << name;
   }
   EXPECT_FALSE(parse_topic_type("bool"));
+  EXPECT_EQ(parse_topic_type("u_list"), TopicType::set);  // January 2023's name for it
+  EXPECT_EQ(topic_type_name(TopicType::set), "set");
   EXPECT_EQ(json::serialize(default_topic_value(TopicType::string)), "\"\"");
   EXPECT_EQ(json::serialize(default_topic_value(TopicType::dict)), "{}");
 }

@@ -1,6 +1,7 @@
 // Browser test of the ChatRoom debugger page (web/chatroom_debug.*), served by the real Parley
-// binary on its debugger listener, while ChatRoom clients (npm `ws`, speaking the seed README's
-// protocol) change topics: the page must show each change as it happens.
+// binary on its debugger listener, while ChatRoom clients (npm `ws`, speaking the default protocol,
+// the original client's, or Parley's extended one) change topics: the page must show each change
+// as it happens.
 //
 // Env: PARLEY_BIN, PARLEY_ROOT. Run: PARLEY_BIN=build/parley PARLEY_ROOT=$PWD node --test tests/web/chatroom_debugger.test.mjs
 
@@ -23,9 +24,11 @@ let browser;
 let page;
 const sockets = [];
 
-/** A ChatRoom client: {id, send(type, content), next(pred)}. */
-async function chatroomClient() {
-  const ws = new WebSocket(`${server.wsUrl}/chatroom`);
+/** A ChatRoom client: {id, send(type, body), next(pred)}; `query` picks the envelope and protocol
+ * (none: "args", original). */
+async function chatroomClient(query = '') {
+  const ws = new WebSocket(`${server.wsUrl}/chatroom${query}`);
+  const key = query.includes('envelope=content') ? 'content' : 'args';
   sockets.push(ws);
   const frames = [];
   const waiters = [];
@@ -44,8 +47,8 @@ async function chatroomClient() {
   const hello = await next((f) => f.type === 'hello', 'hello');
   return {
     ws,
-    id: hello.content.id,
-    send: (type, content) => ws.send(JSON.stringify({ type, content })),
+    id: hello[key].id,
+    send: (type, body) => ws.send(JSON.stringify({ type, [key]: body })),
     next,
   };
 }
@@ -120,22 +123,28 @@ describe('ChatRoom debugger page', { timeout: 60_000 }, () => {
     await page.waitForFunction((id) => !!document.querySelector(`#clients li[data-client="${id}"]`),
       alice.id, { timeout: WAIT });
 
+    // alice speaks the original protocol: no value for a topic it creates, every change a set.
     alice.send('subscribe', { topic_name: 'score', type: 'int' });
-    await alice.next((f) => f.type === 'update' && f.content.topic_name === 'score', 'score');
     await waitForTopic('score', 'value === 0', 'score = 0');
 
     alice.send('update', { topic_name: 'score', change: { type: 'add', value: 5 } });
+    const added = await alice.next((f) => f.type === 'update' && f.args.topic_name === 'score',
+      'the add, as a set');
+    assert.deepEqual(Object.keys(added.args.change).sort(), ['id', 'old_value', 'type', 'value']);
+    assert.equal(added.args.change.type, 'set');
+    assert.equal(added.args.change.value, 5);
     await waitForTopic('score', 'value === 5', 'score = 5');
     let row = await topicRow('score');
     assert.equal(row.type, 'int');
     assert.equal(row.revision, 1);
 
-    // A second client edits a string topic; both changes show, with the version.
-    const bob = await chatroomClient();
+    // A second client, on the extended protocol, edits a string topic; both changes show, with
+    // the version.
+    const bob = await chatroomClient('?protocol=extended');
     bob.send('subscribe', { topic_name: 'doc', type: 'string' });
-    const init = await bob.next((f) => f.type === 'update' && f.content.topic_name === 'doc', 'doc');
+    const init = await bob.next((f) => f.type === 'update' && f.args.topic_name === 'doc', 'doc');
     bob.send('update', { topic_name: 'doc', change: { type: 'insert',
-      topic_version: init.content.change.id, position: 0, insertion: 'hello',
+      topic_version: init.args.change.id, position: 0, insertion: 'hello',
       result_topic_version: 'bob_1' } });
     await waitForTopic('doc', 'value === "hello"', 'doc = "hello"');
     row = await topicRow('doc');

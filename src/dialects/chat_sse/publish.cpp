@@ -5,12 +5,13 @@
 namespace parley::dialects::chat_sse {
 
 PublishResult publish(core::Broker& broker, std::string_view channel_id, std::string_view user_id,
-                      std::string body) {
+                      std::string body, core::Broker::Committed committed) {
   if (!is_uuid(channel_id)) return {400, "channel_id is not a UUID"};
   if (!is_uuid(user_id)) return {400, "user_id is not a UUID"};
   if (!valid_utf8(body)) return {400, "the message is not UTF-8 text"};
-  broker.publish(
-      make_message(normalize_uuid(channel_id), normalize_uuid(user_id), std::move(body)));
+  if (!broker.accepting()) return {503, "the message store is busy; retry later"};
+  broker.publish(make_message(normalize_uuid(channel_id), normalize_uuid(user_id), std::move(body)),
+                 std::move(committed));
   return {200, {}};
 }
 

@@ -18,7 +18,7 @@ std::variant<Inbound, std::string> decode(std::string_view text) {
     return std::string("a message needs a string \"type\"");
   Inbound in;
   in.type = type->get_string();
-  for (std::string_view key : {"content", "args"}) {
+  for (std::string_view key : {"args", "content"}) {
     json::value* body = o->if_contains(key);
     if (!body) continue;
     if (!body->is_object()) {
@@ -35,20 +35,20 @@ std::variant<Inbound, std::string> decode(std::string_view text) {
 std::string encode(Envelope envelope, std::string_view type, const json::object& body) {
   json::object o;
   o["type"] = type;
-  o[envelope == Envelope::content ? "content" : "args"] = body;
+  o[envelope == Envelope::args ? "args" : "content"] = body;
   return json::serialize(o);
 }
 
 bool parse_envelope(std::string_view text, Envelope& out) {
-  if (text.empty() || text == "content") {
-    out = Envelope::content;
-    return true;
-  }
-  if (text == "args") {
-    out = Envelope::args;
-    return true;
-  }
-  return false;
+  if (text != "args" && text != "content") return false;
+  out = text == "args" ? Envelope::args : Envelope::content;
+  return true;
+}
+
+bool parse_protocol(std::string_view text, Protocol& out) {
+  if (text != "original" && text != "extended") return false;
+  out = text == "original" ? Protocol::original : Protocol::extended;
+  return true;
 }
 
 }  // namespace parley::dialects::chatroom

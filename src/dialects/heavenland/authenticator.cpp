@@ -24,6 +24,8 @@ std::string auth_error_text(const AuthResult& r, const std::string& username) {
       return std::string(errors::kUnknownUsernamePrefix) + username;
     case AuthFailure::unavailable:
       return std::string(errors::kAuthUnavailable);
+    case AuthFailure::busy:
+      return std::string(errors::kLoginsBusy);
     case AuthFailure::internal:
       break;
   }

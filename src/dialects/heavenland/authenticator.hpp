@@ -17,6 +17,7 @@ enum class AuthFailure {
   invalid_credentials,  // wrong password
   unknown_username,     // no such local user
   unavailable,          // the user store cannot be read
+  busy,                 // too many password checks waiting already
   internal,             // anything else
 };
 

@@ -57,6 +57,13 @@ void ChatConnection::handle_login(const json::object& frame) {
   auto parsed = parse_login(frame);
   if (auto* error = std::get_if<std::string_view>(&parsed)) return send_error(*error);
   auto& request = std::get<LoginRequest>(parsed);
+  // A password check costs tens of milliseconds of a hashing thread: an account is tried at
+  // most so often, from however many addresses.
+  if (request.token.empty() && !shared_.account_limiter.take(request.username, t)) {
+    spdlog::warn("heavenland: session={} peer={}: login rate limit of account {:?}", session_,
+                 peer_, request.username);
+    return sink_.send_text(json::serialize(json::object{{"error", errors::kTooManyLogins}}));
+  }
   state_ = State::pending;
   std::weak_ptr<ChatConnection*> alive = alive_;
   std::string username = request.username;
@@ -98,6 +105,8 @@ void ChatConnection::handle_message(json::object frame) {
   m.payload = std::move(request.payload);
   m.dialect = std::string(kDialect);
   shared_.broker.publish(std::move(m));  // delivered back to this socket too, once committed
+  // The store is behind: this client is read again once it has room (nothing is dropped).
+  if (!shared_.broker.accepting()) sink_.pause_reading(shared_.broker);
 }
 
 void ChatConnection::handle_history(const json::object& frame) {

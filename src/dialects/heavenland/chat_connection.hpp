@@ -15,13 +15,19 @@
 
 #include "core/broker.hpp"
 #include "core/dialect_connection.hpp"
+#include "core/rate_limit.hpp"
 #include "core/sink.hpp"
 #include "dialects/heavenland/action.hpp"
 #include "dialects/heavenland/authenticator.hpp"
-#include "dialects/heavenland/login_limiter.hpp"
 #include "dialects/heavenland/online_players.hpp"
 
 namespace parley::dialects::heavenland {
+
+using core::address_of;
+using core::Clock;
+using core::KeyedLimiter;
+using core::RateLimit;
+using core::TokenBucket;
 
 struct ChatOptions {
   std::size_t history_limit = 100;  // largest `limit` served ([heavenland] history_limit)
@@ -33,7 +39,8 @@ struct ChatOptions {
 struct ChatShared {
   core::Broker& broker;
   Authenticator& auth;
-  AddressLimiter& address_limiter;
+  KeyedLimiter& address_limiter;
+  KeyedLimiter& account_limiter;  // password logins, by username
   OnlinePlayers& online;
   ChatOptions options;
 };

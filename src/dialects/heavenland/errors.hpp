@@ -29,6 +29,8 @@ inline constexpr std::string_view kNotObject = "the message has to be a JSON obj
 inline constexpr std::string_view kTooManyLogins =
     "too many login attempts, please try again later";
 inline constexpr std::string_view kLoginInProgress = "login already in progress";
+inline constexpr std::string_view kLoginsBusy =
+    "the server is busy with other logins, please try again later";
 inline constexpr std::string_view kMessageNotString = "message has to be a string";
 inline constexpr std::string_view kBadChannel =
     "channel has to be a string of 1 to 200 bytes or an integer";

@@ -144,6 +144,8 @@ void Connection::handle_room_event(Message& m, Joined& j) {
     msg.payload = std::move(*payload);
     msg.dialect = "phoenix";
     broker_.publish(std::move(msg));
+    // The store is behind: this client is read again once it has room (nothing is dropped).
+    if (!broker_.accepting()) sink_.pause_reading(broker_);
     return;  // Hub's shout has no reply
   }
   if (m.event == "user:typing") {

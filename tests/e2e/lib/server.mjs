@@ -7,7 +7,7 @@
 //   await server.restart()                 -> same object, same data dir, new port and proc
 //   configArgs(toml)                       -> ['--config', <a file holding toml>], for args
 //   await listenerPort(server, name)       -> the port of the listener logged with (name)
-//   await metric(server, name)             -> the counter parley_<name> from /metrics (NaN: none)
+//   await metric(server, name, labels)     -> parley_<name> from /metrics, its series summed (NaN: none)
 //
 // The binary is $PARLEY_BIN, started as
 //   $PARLEY_BIN --http 127.0.0.1:0 --mqtt 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
@@ -21,6 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait.mjs';
+import { parseMetrics, sumOf } from './metrics.mjs';
 
 const READY_RE = /listening on 127\.0\.0\.1:(\d+)/;
 const START_TIMEOUT_MS = 10_000;
@@ -189,9 +190,11 @@ export async function listenerPort(server, name) {
   return Number(m[1]);
 }
 
-/** The value of the counter or gauge `parley_<name>` on the server's /metrics; NaN when absent. */
-export async function metric(server, name) {
+/**
+ * The value of the counter or gauge `parley_<name>` on the server's /metrics: the sum of its
+ * series whose labels include `labels` (e.g. {system: 'hub'}); NaN when there is none.
+ */
+export async function metric(server, name, labels = {}) {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`^parley_${name} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
+  return sumOf(parseMetrics(text), name, labels);
 }

@@ -1,8 +1,8 @@
-#include "dialects/heavenland/login_limiter.hpp"
+#include "core/rate_limit.hpp"
 
 #include <algorithm>
 
-namespace parley::dialects::heavenland {
+namespace parley::core {
 
 std::string address_of(std::string_view peer) {
   if (peer.starts_with('[')) {
@@ -36,17 +36,17 @@ bool TokenBucket::full(Clock::time_point now) const {
   return copy.tokens_ >= double(limit_.burst);
 }
 
-bool AddressLimiter::take(const std::string& address, Clock::time_point now) {
+bool KeyedLimiter::take(const std::string& key, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (buckets_.size() >= kSweepAt)
     std::erase_if(buckets_, [&](auto& b) { return b.second.full(now); });
-  auto it = buckets_.try_emplace(address, limit_, now).first;
+  auto it = buckets_.try_emplace(key, limit_, now).first;
   return it->second.take(now);
 }
 
-std::size_t AddressLimiter::size() const {
+std::size_t KeyedLimiter::size() const {
   std::lock_guard lock(mutex_);
   return buckets_.size();
 }
 
-}  // namespace parley::dialects::heavenland
+}  // namespace parley::core

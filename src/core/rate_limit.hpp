@@ -1,7 +1,7 @@
 #pragma once
-// Login rate limiting: a token bucket per connection, and one per client address shared by
-// every connection from it. A bucket holds up to `burst` attempts and refills evenly, `burst`
-// per `window`: a client may try `burst` times at once, then once every window/burst.
+// Rate limits: a token bucket (per connection, say), and buckets by key (a client address, an
+// account) shared by every connection. A bucket holds up to `burst` tokens and refills evenly,
+// `burst` per `window`: a client may act `burst` times at once, then once every window/burst.
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace parley::dialects::heavenland {
+namespace parley::core {
 
 using Clock = std::chrono::steady_clock;
 
@@ -38,12 +38,13 @@ class TokenBucket {
   Clock::time_point last_;
 };
 
-// Buckets by address. Thread-safe. Full buckets are forgotten when the table grows past
-// kSweepAt, so memory follows the number of addresses recently seen.
-class AddressLimiter {
+// Buckets by key (an address, an account). Thread-safe. Full buckets are forgotten when the
+// table grows past kSweepAt, so memory follows the number of keys recently seen.
+class KeyedLimiter {
  public:
-  explicit AddressLimiter(RateLimit limit) : limit_(limit) {}
-  bool take(const std::string& address, Clock::time_point now);
+  explicit KeyedLimiter(RateLimit limit) : limit_(limit) {}
+  // Takes one token from key's bucket; false when none is left.
+  bool take(const std::string& key, Clock::time_point now);
   std::size_t size() const;
 
   static constexpr std::size_t kSweepAt = 4096;
@@ -54,4 +55,4 @@ class AddressLimiter {
   std::unordered_map<std::string, TokenBucket> buckets_;
 };
 
-}  // namespace parley::dialects::heavenland
+}  // namespace parley::core
