@@ -3,7 +3,6 @@
 // the shared listener and over TCP on `[mqtt] listen` (127.0.0.1:1883 unless set to "").
 #include <spdlog/spdlog.h>
 
-#include <future>
 #include <stdexcept>
 
 #include "app/system.hpp"
@@ -66,19 +65,9 @@ void install_mqtt(SystemContext& ctx) {
     }
   }
 
-  // The connections are closed by now (their wills published); the threads still run. The
-  // persistent sessions' queues are written from their threads, then the store is closed.
-  ctx.on_shutdown.push_back([system, &threads = ctx.threads] {
-    for (std::size_t t = 0; t < threads.thread_count(); ++t) {
-      std::promise<void> saved;
-      threads.post(t, [&system, &saved, t] {
-        system->engine->save_sessions(t);
-        saved.set_value();
-      });
-      saved.get_future().wait();
-    }
-    system->store->close();
-  });
+  // The connections are closed by now (their wills published). The sessions' records were
+  // written as they changed: what is pending is written, then the store is closed.
+  ctx.on_shutdown.push_back([system] { system->store->close(); });
 }
 
 }  // namespace parley::app

@@ -10,9 +10,12 @@ Run: /usr/bin/python3 -m unittest -v tests/e2e/test_mqtt_paho.py   (needs PARLEY
 
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import uuid
 
@@ -251,30 +254,56 @@ class MqttPahoTest(unittest.TestCase):
 
 
 class MqttRestartTest(unittest.TestCase):
-    """Persistent sessions, their queued messages and retained messages outlive the process."""
+    """Persistent sessions, their queued messages and retained messages outlive the process: a
+    SIGTERM keeps all of them; a kill -9 keeps what the session store had written, which is
+    every change once its batch is written (a few tens of milliseconds): the test waits until
+    the records are on disk (never on a timer), then kills."""
 
-    def test_sessions_and_retained_across_a_restart(self):
+    def records(self, server, prefix):
+        """The keys of mqtt.db starting with prefix (read-only, as another process may)."""
+        path = os.path.join(server.data_dir, "mqtt.db")
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            return [k for (k,) in db.execute("SELECT key FROM state WHERE substr(key, 1, ?) = ?",
+                                             (len(prefix), prefix))]
+        except sqlite3.OperationalError:
+            return []  # not created yet
+        finally:
+            db.close()
+
+    def until_written(self, server, prefix, count):
+        deadline = time.monotonic() + m.WAIT_S
+        while len(self.records(server, prefix)) < count:
+            self.assertLess(time.monotonic(), deadline, "no %d records %s*" % (count, prefix))
+            time.sleep(0.02)
+
+    def restart_keeps_the_session(self, sig):
         server = ParleyServer(args=["--threads", "2"]).start()
         try:
             port = server.listener_port("mqtt")
             cid, topic = unique("survivor"), unique("restart") + "/t"
             sub = m.Paho(port, cid, clean=False)
             self.assertEqual(sub.connect(), (False, 0))
-            sub.subscribe([(topic, 1)])
+            sub.subscribe([(topic, 1), (topic + "/two", 2)])
             sub.disconnect()
             pub = m.Paho(port, unique("pub"))
             pub.connect()
+            # Each acknowledged once committed to the message store.
             pub.publish(topic, b"queued", qos=1)
+            pub.publish(topic + "/two", b"queued at 2", qos=2)
             pub.publish(topic + "/r", b"retained", qos=1, retain=True)
             pub.disconnect()
-            self.assertEqual(server.stop(), 0)
+            if sig == signal.SIGKILL:
+                self.until_written(server, "m/%s/" % cid, 2)
+                self.until_written(server, "r/%s/r" % topic, 1)
+            self.assertEqual(server.stop(sig), 0 if sig == signal.SIGTERM else -signal.SIGKILL)
 
             server.start()
             port = server.listener_port("mqtt")
             back = m.Paho(port, cid, clean=False)
             self.assertEqual(back.connect(), (True, 0))
-            got = back.expect()
-            self.assertEqual((got.topic, got.payload, got.qos), (topic, b"queued", 1))
+            got = sorted((g.topic, g.payload, g.qos) for g in (back.expect(), back.expect()))
+            self.assertEqual(got, [(topic, b"queued", 1), (topic + "/two", b"queued at 2", 2)])
             late = m.Paho(port, unique("late"))
             late.connect()
             late.subscribe([(topic + "/+", 0)])
@@ -282,9 +311,18 @@ class MqttRestartTest(unittest.TestCase):
             self.assertEqual((got.payload, got.retain), (b"retained", True))
             back.disconnect()
             late.disconnect()
+            # Acknowledged: the records are gone (written as they change).
+            self.assertEqual(server.stop(), 0)
+            self.assertEqual(self.records(server, "m/%s/" % cid), [])
         finally:
             server.stop()
             server.close()
+
+    def test_sessions_and_retained_across_a_restart(self):
+        self.restart_keeps_the_session(signal.SIGTERM)
+
+    def test_sessions_and_retained_across_a_kill_9(self):
+        self.restart_keeps_the_session(signal.SIGKILL)
 
 
 class MqttUsersTest(unittest.TestCase):

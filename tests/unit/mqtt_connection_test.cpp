@@ -33,10 +33,10 @@ struct HeldStore final : core::MessageStore {
   std::map<std::string, core::ChannelHistory> load(std::size_t) override { return {}; }
   void apply_retention(const core::Retention&) override {}
   void close() override {}
-  void commit() {
+  void commit(bool ok = true) {
     auto all = std::move(held);
     held.clear();
-    for (auto& [m, done] : all) done(true);
+    for (auto& [m, done] : all) done(ok);
   }
   bool hold = false;
   std::vector<std::pair<core::MessagePtr, Done>> held;
@@ -358,15 +358,19 @@ TEST_F(MqttConnectionTest, InboundQosFlows) {
   c.send(publish_packet("t", "zero"));
   c.send(publish_packet("t", "one", 1, 11));
   c.send(publish_packet("t", "two", 2, 12));
-  c.send(publish_packet("t", "two", 2, 12, false, /*dup=*/true));  // sent again before PUBREL
+  c.send(publish_packet("t", "two", 2, 12, false, /*dup=*/true));  // sent again, not committed
   drain();
   auto got = c.take();
-  ASSERT_EQ(got.size(), 3u);
+  ASSERT_EQ(got.size(), 2u);  // the commit answers both copies of 12
   EXPECT_EQ(got[0].type, PacketType::puback);
   EXPECT_EQ(got[0].ack().packet_id, 11);
   EXPECT_EQ(got[1].type, PacketType::pubrec);
-  EXPECT_EQ(got[2].type, PacketType::pubrec);
-  EXPECT_EQ(got[2].ack().packet_id, 12);
+  EXPECT_EQ(got[1].ack().packet_id, 12);
+  c.send(publish_packet("t", "two", 2, 12, false, /*dup=*/true));  // sent again, committed
+  drain();
+  got = c.take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].type, PacketType::pubrec);
   auto history = broker_->history("t", 10, 0);
   ASSERT_EQ(history.size(), 3u);  // the QoS 2 message once
   EXPECT_EQ(history[0]->text, "zero");
@@ -820,9 +824,10 @@ TEST_F(MqttConnectionTest, SessionOnAnotherThread) {
   ASSERT_EQ(got.size(), 4u);
   EXPECT_TRUE(got[0].connack().session_present);
   EXPECT_EQ(got[1].type, PacketType::pingresp);  // answered at once, on this thread
-  EXPECT_EQ(got[2].type, PacketType::puback);
-  EXPECT_EQ(got[3].publish().payload, "to myself");
-  back.send(encode_ack(PacketType::puback, got[3].publish().packet_id));
+  // Committed: delivered back (fanned out at the commit) and acknowledged.
+  EXPECT_EQ(got[2].publish().payload, "to myself");
+  EXPECT_EQ(got[3].type, PacketType::puback);
+  back.send(encode_ack(PacketType::puback, got[2].publish().packet_id));
   drain();
   EXPECT_TRUE(back.take().empty());
 }
@@ -916,15 +921,14 @@ TEST_F(MqttConnectionTest, SessionsAndRetainedKeptAcrossARestart) {
   drain();
   pub.send(publish_packet("t/q", "queued", 2, 2));
   drain();
-  engine_->save_sessions(0);
+  // Written as they changed (no shutdown step): what a kill -9 leaves.
   auto records = state_.all();
   clients_.clear();
   drain();
 
   // A new process: the same records.
   make_engine();
-  EXPECT_EQ(engine_->restore(records), 3u);   // s/p, q/p, r/t/r
-  EXPECT_FALSE(state_.records.count("q/p"));  // read once
+  EXPECT_EQ(engine_->restore(records), 4u);  // s/p, two m/p/<seq>, r/t/r
   Client& back = client();
   back.send(connect_packet("p", false));
   drain();
@@ -946,12 +950,17 @@ TEST_F(MqttConnectionTest, UnreadableRecordsAreSkipped) {
       {"s/good", R"({"subscriptions":[["a/#",1]]})"},
       {"s/bad-json", "{not json"},
       {"s/bad-filter", R"({"subscriptions":[["a/#/b",1]]})"},
-      {"q/good", R"({"last_packet_id":7,"inflight":[],"queue":[],"awaiting_pubrel":[3]})"},
-      {"q/nobody", R"({"last_packet_id":1,"inflight":[],"queue":[]})"},
+      {"p/good", R"({"awaiting_pubrel":[3]})"},
+      {"p/nobody", R"({"awaiting_pubrel":[1]})"},
+      {"m/good/00000000000000ff", R"({"topic":"a/b","qos":1,"packet_id":0})"},  // no message
+      {"q/good", R"({"last_packet_id":7,"inflight":[],"queue":[]})"},           // an older format
       {"r/x", "[]"},
       {"unknown/key", "whatever"},
   };
-  EXPECT_EQ(engine_->restore(records), 2u);  // s/good and q/good
+  EXPECT_EQ(engine_->restore(records), 2u);  // s/good and p/good
+  // What could not be used is erased.
+  for (const char* gone : {"p/nobody", "m/good/00000000000000ff", "q/good"})
+    EXPECT_FALSE(state_.records.count(gone)) << gone;
   Client& good = client();
   good.send(connect_packet("good", false));
   drain();
@@ -961,6 +970,87 @@ TEST_F(MqttConnectionTest, UnreadableRecordsAreSkipped) {
   drain();
   EXPECT_TRUE(broker_->history("a/b", 10, 0).empty());
   EXPECT_EQ(good.take().at(0).type, PacketType::pubrec);
+}
+
+TEST_F(MqttConnectionTest, AcknowledgedOnlyOnceCommitted) {
+  store_.hold = true;
+  Client& c = connected("pub");
+  c.send(publish_packet("t", "one", 1, 1));
+  c.send(publish_packet("t", "two", 2, 2));
+  drain();
+  EXPECT_TRUE(c.take().empty());  // nothing durable yet: nothing acknowledged
+  c.send(publish_packet("t", "two", 2, 2, false, /*dup=*/true));
+  drain();
+  EXPECT_TRUE(c.take().empty());
+  store_.commit();
+  drain();
+  auto got = c.take();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].type, PacketType::puback);
+  EXPECT_EQ(got[0].ack().packet_id, 1);
+  EXPECT_EQ(got[1].type, PacketType::pubrec);
+  EXPECT_EQ(got[1].ack().packet_id, 2);
+  EXPECT_EQ(broker_->history("t", 10, 0).size(), 2u);
+}
+
+TEST_F(MqttConnectionTest, AFailedWriteIsNotAcknowledged) {
+  store_.hold = true;
+  Client& c = connected("pub");
+  c.send(publish_packet("t", "lost", 1, 1));
+  drain();
+  store_.commit(/*ok=*/false);
+  drain();
+  EXPECT_TRUE(c.take().empty());
+  EXPECT_TRUE(c.transport.closed);  // the client sends it again on its next connection
+}
+
+TEST_F(MqttConnectionTest, SessionRecordsFollowItsMessages) {
+  auto records = [this](std::string_view prefix) {
+    std::size_t n = 0;
+    for (const auto& [key, value] : state_.records) n += key.starts_with(prefix);
+    return n;
+  };
+  Client& p = connected("p", false);
+  EXPECT_EQ(records("s/p"), 1u);  // the session itself, before any subscription
+  subscribe(p, "q", 2);
+  p.drop();
+  drain();
+  Client& pub = connected("pub");
+  pub.send(publish_packet("q", "m1", 1, 1));
+  pub.send(publish_packet("q", "m2", 2, 2));
+  drain();
+  EXPECT_EQ(records("m/p/"), 2u);  // queued for the absent client, on disk as they came
+  Client& back = client();
+  back.send(connect_packet("p", false));
+  drain();
+  auto got = publishes(back);
+  ASSERT_EQ(got.size(), 2u);
+  back.send(encode_ack(PacketType::puback, got[0].publish().packet_id));
+  drain();
+  EXPECT_EQ(records("m/p/"), 1u);
+  back.send(encode_ack(PacketType::pubrec, got[1].publish().packet_id));
+  drain();
+  EXPECT_EQ(records("m/p/"), 1u);  // released, waiting for PUBCOMP
+  back.send(encode_ack(PacketType::pubcomp, got[1].publish().packet_id));
+  drain();
+  EXPECT_EQ(records("m/p/"), 0u);
+  // Inbound QoS 2 identifiers are kept once committed, until PUBREL.
+  back.send(publish_packet("x", "in", 2, 7));
+  drain();
+  EXPECT_EQ(state_.records.at("p/p"), R"({"awaiting_pubrel":[7]})");
+  back.send(encode_ack(PacketType::pubrel, 7));
+  drain();
+  EXPECT_EQ(records("p/p"), 0u);
+  // A clean session taking the client id erases every record of the old one.
+  back.drop();
+  drain();
+  pub.send(publish_packet("q", "m3", 1, 3));
+  drain();
+  EXPECT_EQ(records("m/p/"), 1u);
+  Client& clean = connected("p", true);
+  drain();
+  EXPECT_EQ(records("m/p/") + records("s/p") + records("p/p"), 0u);
+  (void)clean;
 }
 
 TEST_F(MqttConnectionTest, ExactAndWildcardFiltersOfOneSessionGiveOneCopy) {

@@ -132,6 +132,9 @@ bool Connection::on_packet(const Packet& packet) {
                        id = p.packet_id](Session& s) mutable {
         s.on_publish(from, std::move(m), qos, retain, id);
       });
+      // The store is behind: this client is read again once it has room (nothing is dropped).
+      core::Broker& broker = self.engine_.broker();
+      if (!broker.accepting()) self.transport_.pause_reading(broker);
     }
     void operator()(const Ack& a) {
       std::uint16_t id = a.packet_id;

@@ -56,6 +56,8 @@ class Connection final : public core::DialectConnection, private PacketHandler {
   void send_publish(const core::Message& m, const Publish& p, core::EncodeCache* cache);
   // Another connection took the session: closes this one; its will is published or dropped.
   void kick(bool publish_will);
+  // Closes the connection for a server-side failure (logged; the will is published).
+  void drop(std::string_view why) { fail(why); }
 
   const std::string& client_id() const { return client_id_; }
   bool connected() const { return state_ == State::connected; }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "dialects/mqtt/connection.hpp"
@@ -24,7 +25,7 @@ Engine::Engine(core::Broker& broker, core::Dispatcher& threads, Options options,
 Engine::~Engine() {
   // The sessions leave their indexes before the indexes go.
   std::lock_guard lock(mutex_);
-  for (auto& [id, entry] : sessions_) entry.session->discard();
+  for (auto& [id, entry] : sessions_) entry.session->discard(/*erase_records=*/false);
   sessions_.clear();
 }
 
@@ -34,11 +35,11 @@ bool Engine::denied(std::string_view filter_or_topic) const {
   return false;
 }
 
-void Engine::publish(core::Message m, bool retain) {
+void Engine::publish(core::Message m, bool retain, core::Broker::Committed committed) {
   if (retain)
-    retained_.publish(std::move(m), broker_);
+    retained_.publish(std::move(m), broker_, std::move(committed));
   else
-    broker_.publish(std::move(m));
+    broker_.publish(std::move(m), std::move(committed));
 }
 
 Engine::Claim Engine::connect(const std::string& client_id, bool clean, const LinkPtr& link) {
@@ -70,7 +71,10 @@ Engine::Claim Engine::connect(const std::string& client_id, bool clean, const Li
     }
     if (!claim.session) {
       claim.session = std::make_shared<Session>(*this, client_id, link->thread, !clean);
-      if (!clean) ++persistent_;
+      if (!clean) {
+        ++persistent_;
+        save_subscriptions(*claim.session);  // none yet: the session itself is kept
+      }
     }
     sessions_[client_id] = Entry{claim.session, link, clean};
   }
@@ -126,7 +130,7 @@ void Engine::save_subscriptions(const Session& session) {
 void Engine::forget(const std::string& client_id) {
   if (!store_) return;
   store_->erase("s/" + client_id);
-  store_->erase("q/" + client_id);
+  store_->erase(Session::pubrel_key(client_id));  // its message records go with discard()
 }
 
 std::size_t Engine::session_count() const {
@@ -150,7 +154,7 @@ std::size_t Engine::restore(const std::vector<std::pair<std::string, std::string
       std::size_t home = std::hash<std::string>{}(client_id) % threads_.thread_count();
       auto s = std::make_shared<Session>(*this, client_id, home, /*persistent=*/true);
       if (!s->restore_subscriptions(value)) {
-        s->discard();  // leaves the index with what it had read
+        s->discard(/*erase_records=*/false);  // leaves the index with what it had read
         spdlog::warn("mqtt: unreadable session record '{}'; the session is lost", key);
         continue;
       }
@@ -159,30 +163,51 @@ std::size_t Engine::restore(const std::vector<std::pair<std::string, std::string
       ++read;
     }
   }
-  for (const auto& [key, value] : records) {
-    if (!key.starts_with("q/")) continue;
-    // Read once: a later crash must not bring back messages delivered since.
-    if (store_) store_->erase(key);
-    auto it = sessions_.find(key.substr(2));
-    if (it == sessions_.end()) continue;
-    if (it->second.session->restore_state(value))
+  // Then their messages, in the order they were delivered (seq), and inbound identifiers.
+  std::vector<std::pair<std::string_view, std::string_view>> rest;
+  for (const auto& [key, value] : records)
+    if (key.starts_with("m/") || key.starts_with("p/") || key.starts_with("q/"))
+      rest.emplace_back(key, value);
+  auto seq_of = [](std::string_view key) -> std::uint64_t {
+    if (key.size() < 2 + 17 || key[key.size() - 17] != '/') return 0;
+    std::uint64_t seq = 0;
+    for (char c : key.substr(key.size() - 16)) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return 0;
+      seq = seq * 16 + static_cast<std::uint64_t>(d);
+    }
+    return seq;
+  };
+  std::sort(rest.begin(), rest.end(),
+            [&](const auto& a, const auto& b) { return seq_of(a.first) < seq_of(b.first); });
+  std::uint64_t top = 0;
+  for (const auto& [key, value] : rest) {
+    std::uint64_t seq = key.starts_with("m/") ? seq_of(key) : 0;
+    std::string client_id(key.starts_with("m/") ? key.substr(2, key.size() - 2 - 17)
+                                                : key.substr(2));
+    auto it = sessions_.find(client_id);
+    bool ok = false;
+    if (key.starts_with("q/")) {
+      ok = false;  // the format of a development build: dropped
+    } else if (it == sessions_.end()) {
+      ok = false;
+    } else if (key.starts_with("m/")) {
+      ok = seq != 0 && it->second.session->restore_message(seq, value);
+      if (!ok && seq != 0)
+        spdlog::warn("mqtt: unreadable session message '{}'; that message is lost", key);
+    } else {
+      ok = it->second.session->restore_pubrel(value);
+      if (!ok) spdlog::warn("mqtt: unreadable session state '{}'; ignored", key);
+    }
+    if (ok) {
+      top = std::max(top, seq);
       ++read;
-    else
-      spdlog::warn("mqtt: unreadable session state '{}'; its queued messages are lost", key);
+    } else if (store_) {
+      store_->erase(std::string(key));
+    }
   }
+  record_seq_ = std::max<std::uint64_t>(record_seq_, top);
   return read;
-}
-
-void Engine::save_sessions(std::size_t thread) {
-  std::vector<std::shared_ptr<Session>> mine;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [id, entry] : sessions_)
-      if (entry.session->persistent() && entry.session->home() == thread)
-        mine.push_back(entry.session);
-  }
-  if (!store_) return;
-  for (const auto& s : mine) store_->put("q/" + s->client_id(), s->state_record());
 }
 
 }  // namespace parley::dialects::mqtt

@@ -1,15 +1,16 @@
 #pragma once
 // What every MQTT connection of the process shares: the options, the broker, the sessions by
 // client id, the retained messages, one SubscriptionIndex per I/O thread, and what is kept
-// across restarts (a StateStore: "s/<client id>" the subscriptions of a persistent session,
-// "q/<client id>" the rest of its state, written at shutdown and read once at start-up,
-// "r/<topic>" a retained message).
+// across restarts in a StateStore as it changes: "s/<client id>" the subscriptions of a
+// persistent session (written when it starts and when they change), "m/<client id>/<seq>" and
+// "p/<client id>" the rest of its state (session.hpp), "r/<topic>" a retained message.
 //
 // Sessions by client id (section 3.1.4): a CONNECT takes over the session of its client id. The
 // connection holding it is closed; its will is published when either side asked for a clean
 // session (Mosquitto's rule), else dropped. Clean session 1 discards the old session; 0 resumes
 // a persistent one (session present) or starts one. Registry operations take one mutex; what
 // they decide for a session or a connection is posted to its thread.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,10 +51,11 @@ class Engine {
   core::StateStore* store() { return store_; }
 
   // Start-up, before the I/O threads run: the sessions and retained messages kept by the last
-  // run (key, value records as the StateStore holds them). Returns the number of records read.
+  // run (key, value records as the StateStore holds them). Returns the number of records read;
+  // records of no session (and of an older format) are erased.
   std::size_t restore(const std::vector<std::pair<std::string, std::string>>& records);
-  // Shutdown: writes the state of the persistent sessions living on `thread`. Call on it.
-  void save_sessions(std::size_t thread);
+  // A key for a session's message record, unique in the store. Thread-safe.
+  std::uint64_t next_record_seq() { return ++record_seq_; }
 
   struct Claim {
     std::shared_ptr<Session> session;
@@ -70,8 +72,8 @@ class Engine {
   bool holds(const std::string& client_id, const LinkPtr& link) const;
 
   // Publishes m; retain: it also becomes (or, empty, clears) its topic's retained message.
-  // Thread-safe.
-  void publish(core::Message m, bool retain);
+  // committed: as Broker::publish calls it. Thread-safe.
+  void publish(core::Message m, bool retain, core::Broker::Committed committed = {});
 
   // True when [mqtt] deny_subscribe refuses this filter (or withholds this topic).
   bool denied(std::string_view filter_or_topic) const;
@@ -108,6 +110,7 @@ class Engine {
   mutable std::mutex mutex_;                                 // guards sessions_, persistent_
   std::unordered_map<std::string, Entry> sessions_;
   std::size_t persistent_ = 0;
+  std::atomic<std::uint64_t> record_seq_{0};
 };
 
 }  // namespace parley::dialects::mqtt

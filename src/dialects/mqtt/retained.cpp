@@ -21,7 +21,8 @@ RetainedStore::RetainedStore(core::StateStore* store, std::size_t max)
           static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count())) {
 }
 
-void RetainedStore::publish(core::Message m, core::Broker& broker) {
+void RetainedStore::publish(core::Message m, core::Broker& broker,
+                            core::Broker::Committed committed) {
   std::string topic = topic_of(m);
   std::lock_guard lock(mutex_);
   std::vector<core::MessagePtr>* slot = tree_.find(topic);
@@ -43,7 +44,7 @@ void RetainedStore::publish(core::Message m, core::Broker& broker) {
       tree_.insert(topic, kept);
     if (store_) store_->put("r/" + topic, json::serialize(message_to_json(*kept)));
   }
-  broker.publish(std::move(m));
+  broker.publish(std::move(m), std::move(committed));
 }
 
 std::vector<core::MessagePtr> RetainedStore::match(std::string_view filter) const {

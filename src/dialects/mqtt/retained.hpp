@@ -24,9 +24,11 @@ class RetainedStore {
   // store may be null (nothing kept across restarts). max: topics kept at most.
   RetainedStore(core::StateStore* store, std::size_t max);
 
-  // Publishes m through broker and makes it its topic's retained message; an empty payload
-  // clears the topic's retained message instead (and is published as any other message).
-  void publish(core::Message m, core::Broker& broker);
+  // Publishes m through broker (committed as Broker::publish calls it) and makes it its topic's
+  // retained message; an empty payload clears the topic's retained message instead (and is
+  // published as any other message). The retained record is written by the StateStore's own
+  // batch, which may come a moment after the message's commit.
+  void publish(core::Message m, core::Broker& broker, core::Broker::Committed committed = {});
 
   // The retained messages whose topic filter matches.
   std::vector<core::MessagePtr> match(std::string_view filter) const;

@@ -17,7 +17,24 @@ namespace parley::dialects::mqtt {
 namespace json = boost::json;
 
 namespace {
+
 constexpr std::size_t kMaxRetainedMarks = 1024;
+
+std::string hex16(std::uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = kDigits[v & 0xF];
+  return out;
+}
+
+}  // namespace
+
+std::string Session::message_key_prefix(std::string_view client_id) {
+  return "m/" + std::string(client_id) + "/";
+}
+
+std::string Session::pubrel_key(std::string_view client_id) {
+  return "p/" + std::string(client_id);
 }
 
 Session::Session(Engine& engine, std::string client_id, std::size_t home, bool persistent)
@@ -71,8 +88,13 @@ void Session::detach(const LinkPtr& link) {
   if (link_ == link) link_.reset();
 }
 
-void Session::discard() {
+void Session::discard(bool erase_records) {
   if (discarded_) return;
+  if (erase_records && keeps_records()) {
+    for (const Outgoing& o : inflight_) unsave(o);
+    for (const Outgoing& o : queue_) unsave(o);
+    engine_.store()->erase(pubrel_key(client_id_));
+  }
   discarded_ = true;
   SubscriptionIndex& index = engine_.index(home_);
   for (const auto& [filter, qos] : subscriptions_) index.remove(this, filter);
@@ -103,12 +125,58 @@ Session::Outgoing* Session::find_inflight(std::uint16_t packet_id) {
 void Session::erase_inflight(std::uint16_t packet_id) {
   auto it = std::find_if(inflight_.begin(), inflight_.end(),
                          [&](const Outgoing& o) { return o.packet_id == packet_id; });
-  if (it != inflight_.end()) inflight_.erase(it);
+  if (it == inflight_.end()) return;
+  unsave(*it);
+  inflight_.erase(it);
+}
+
+bool Session::keeps_records() const { return persistent_ && engine_.store() != nullptr; }
+
+namespace {
+
+json::object outgoing_json(const core::Message* m, const std::string& topic, std::uint8_t qos,
+                           bool retain, std::uint16_t packet_id, bool released) {
+  json::object out{{"topic", topic},
+                   {"qos", qos},
+                   {"retain", retain},
+                   {"packet_id", packet_id},
+                   {"released", released}};
+  if (m) out["message"] = message_to_json(*m);
+  return out;
+}
+
+}  // namespace
+
+void Session::save(Outgoing& o) {
+  if (!keeps_records() || discarded_) return;
+  if (o.seq == 0) o.seq = engine_.next_record_seq();
+  engine_.store()->put(message_key_prefix(client_id_) + hex16(o.seq),
+                       json::serialize(outgoing_json(o.message.get(), o.topic, o.qos, o.retain,
+                                                     o.packet_id, o.released)));
+}
+
+void Session::unsave(const Outgoing& o) {
+  if (!keeps_records() || o.seq == 0) return;
+  engine_.store()->erase(message_key_prefix(client_id_) + hex16(o.seq));
+}
+
+void Session::save_pubrel() {
+  if (!keeps_records() || discarded_) return;
+  // Only committed identifiers: after a crash, an uncommitted message must be taken again.
+  json::array ids;
+  for (const auto& [id, committed] : awaiting_pubrel_)
+    if (committed) ids.push_back(id);
+  if (ids.empty())
+    engine_.store()->erase(pubrel_key(client_id_));
+  else
+    engine_.store()->put(pubrel_key(client_id_),
+                         json::serialize(json::object{{"awaiting_pubrel", std::move(ids)}}));
 }
 
 void Session::start(Outgoing o, core::EncodeCache* cache) {
   o.packet_id = next_packet_id();
   inflight_.push_back(std::move(o));
+  save(inflight_.back());
   send_publish(inflight_.back(), cache, /*dup=*/false);
 }
 
@@ -124,6 +192,7 @@ void Session::enqueue(Outgoing o) {
   }
   queued_bytes_ += bytes;
   queue_.push_back(std::move(o));
+  save(queue_.back());
 }
 
 void Session::pump() {
@@ -175,24 +244,57 @@ void Session::retained_for(const std::string& filter, std::uint8_t qos) {
 
 void Session::on_publish(const LinkPtr& from, core::Message m, std::uint8_t qos, bool retain,
                          std::uint16_t packet_id) {
-  switch (qos) {
-    case 0:
-      engine_.publish(std::move(m), retain);
+  if (qos == 0) return engine_.publish(std::move(m), retain);
+  if (qos == 2) {
+    auto [it, fresh] = awaiting_pubrel_.emplace(packet_id, false);
+    if (!fresh) {
+      // Sent again before PUBREL: not published again; acknowledged again once committed (the
+      // first copy's commit answers it otherwise).
+      if (it->second) send(from, encode_ack(PacketType::pubrec, packet_id));
       return;
-    case 1:
-      engine_.publish(std::move(m), retain);
-      send(from, encode_ack(PacketType::puback, packet_id));
-      return;
-    default:
-      // A PUBLISH sent again before PUBREL is acknowledged again, not published again.
-      if (awaiting_pubrel_.insert(packet_id).second) engine_.publish(std::move(m), retain);
-      send(from, encode_ack(PacketType::pubrec, packet_id));
-      return;
+    }
   }
+  // Acknowledged once durable: the commit is called on the store's thread, answered here.
+  engine_.publish(std::move(m), retain,
+                  [weak = weak_from_this(), &threads = engine_.threads(), home = home_, from, qos,
+                   packet_id](bool stored) {
+                    threads.post(home, [weak, from, qos, packet_id, stored] {
+                      if (auto self = weak.lock()) self->on_committed(from, qos, packet_id, stored);
+                    });
+                  });
+}
+
+void Session::on_committed(const LinkPtr& from, std::uint8_t qos, std::uint16_t packet_id,
+                           bool stored) {
+  if (discarded_) return;
+  if (!stored) {
+    // Not durable, so not acknowledged: the connection is closed and the client sends the
+    // message again when it comes back (QoS 2: it is then taken again).
+    spdlog::error("mqtt: client {}: packet {} could not be stored; closing its connection",
+                  client_id_, packet_id);
+    if (qos == 2) {
+      awaiting_pubrel_.erase(packet_id);
+      save_pubrel();
+    }
+    if (from) {
+      engine_.threads().post(from->thread, [from] {
+        if (from->connection) from->connection->drop("the message store failed");
+      });
+    }
+    return;
+  }
+  if (qos == 1) return send(from, encode_ack(PacketType::puback, packet_id));
+  // Not found: PUBREL came first (a client breaking 4.3.3); the message is durable all the same.
+  if (auto it = awaiting_pubrel_.find(packet_id); it != awaiting_pubrel_.end()) {
+    it->second = true;
+    save_pubrel();
+  }
+  // To the connection holding the session now (a client that came back sent it again).
+  send(link_ ? link_ : from, encode_ack(PacketType::pubrec, packet_id));
 }
 
 void Session::on_pubrel(const LinkPtr& from, std::uint16_t packet_id) {
-  awaiting_pubrel_.erase(packet_id);
+  if (awaiting_pubrel_.erase(packet_id) > 0) save_pubrel();
   send(from, encode_ack(PacketType::pubcomp, packet_id));  // even for an unknown identifier
 }
 
@@ -205,9 +307,10 @@ void Session::on_puback(std::uint16_t packet_id) {
 
 void Session::on_pubrec(const LinkPtr& from, std::uint16_t packet_id) {
   Outgoing* o = find_inflight(packet_id);
-  if (o && o->qos == 2) {
+  if (o && o->qos == 2 && !o->released) {
     o->released = true;
     o->message.reset();  // only the identifier is needed from now on
+    save(*o);
   }
   send(from, encode_ack(PacketType::pubrel, packet_id));
 }
@@ -263,26 +366,6 @@ std::string Session::subscriptions_record() const {
   return json::serialize(json::object{{"subscriptions", std::move(subs)}});
 }
 
-std::string Session::state_record() const {
-  auto outgoing = [](const Outgoing& o) {
-    json::object out{{"topic", o.topic},
-                     {"qos", o.qos},
-                     {"retain", o.retain},
-                     {"packet_id", o.packet_id},
-                     {"released", o.released}};
-    if (o.message) out["message"] = message_to_json(*o.message);
-    return out;
-  };
-  json::array inflight, queue, pubrel;
-  for (const Outgoing& o : inflight_) inflight.push_back(outgoing(o));
-  for (const Outgoing& o : queue_) queue.push_back(outgoing(o));
-  for (std::uint16_t id : awaiting_pubrel_) pubrel.push_back(id);
-  return json::serialize(json::object{{"last_packet_id", last_packet_id_},
-                                      {"inflight", std::move(inflight)},
-                                      {"queue", std::move(queue)},
-                                      {"awaiting_pubrel", std::move(pubrel)}});
-}
-
 namespace {
 
 std::optional<json::object> parse_object(std::string_view record) {
@@ -328,63 +411,56 @@ bool Session::restore_subscriptions(std::string_view record) {
   return true;
 }
 
-bool Session::restore_state(std::string_view record) {
+bool Session::restore_message(std::uint64_t seq, std::string_view record) {
+  auto e = parse_object(record);
+  if (!e) return false;
+  Outgoing out;
+  auto topic = e->find("topic");
+  auto qos = int_of(*e, "qos");
+  auto id = int_of(*e, "packet_id");
+  if (topic == e->end() || !topic->value().is_string() || !qos || *qos < 1 || *qos > 2 || !id ||
+      *id < 0 || *id > 0xFFFF)
+    return false;
+  out.topic = std::string(topic->value().get_string());
+  out.qos = static_cast<std::uint8_t>(*qos);
+  out.packet_id = static_cast<std::uint16_t>(*id);
+  out.retain = bool_of(*e, "retain");
+  out.released = bool_of(*e, "released");
+  out.seq = seq;
+  if (auto m = e->find("message"); m != e->end() && m->value().is_object()) {
+    auto message = message_from_json(m->value().get_object());
+    if (!message) return false;
+    out.message = std::make_shared<const core::Message>(std::move(*message));
+  } else if (!out.released) {
+    return false;  // only a released QoS 2 exchange needs no message
+  }
+  if (out.packet_id == 0) {
+    // Queued, not sent yet.
+    if (out.released) return false;
+    queued_bytes_ += approx_bytes(*out.message) + out.topic.size();
+    queue_.push_back(std::move(out));
+    return true;
+  }
+  if (find_inflight(out.packet_id)) return false;
+  last_packet_id_ = out.packet_id;
+  inflight_.push_back(std::move(out));
+  return true;
+}
+
+bool Session::restore_pubrel(std::string_view record) {
   auto o = parse_object(record);
   if (!o) return false;
-  auto outgoing = [](const json::value& v) -> std::optional<Outgoing> {
-    if (!v.is_object()) return std::nullopt;
-    const json::object& e = v.get_object();
-    Outgoing out;
-    auto topic = e.find("topic");
-    auto qos = int_of(e, "qos");
-    auto id = int_of(e, "packet_id");
-    if (topic == e.end() || !topic->value().is_string() || !qos || *qos < 0 || *qos > 2 || !id ||
-        *id < 0 || *id > 0xFFFF)
-      return std::nullopt;
-    out.topic = std::string(topic->value().get_string());
-    out.qos = static_cast<std::uint8_t>(*qos);
-    out.packet_id = static_cast<std::uint16_t>(*id);
-    out.retain = bool_of(e, "retain");
-    out.released = bool_of(e, "released");
-    if (auto m = e.find("message"); m != e.end() && m->value().is_object()) {
-      auto message = message_from_json(m->value().get_object());
-      if (!message) return std::nullopt;
-      out.message = std::make_shared<const core::Message>(std::move(*message));
-    } else if (!out.released) {
-      return std::nullopt;  // only a released QoS 2 exchange needs no message
-    }
-    return out;
-  };
-  auto read_list = [&](std::string_view key, std::deque<Outgoing>& into, bool inflight) {
-    auto it = o->find(key);
-    if (it == o->end() || !it->value().is_array()) return false;
-    for (const json::value& v : it->value().get_array()) {
-      auto e = outgoing(v);
-      if (!e || (!inflight && (e->released || !e->message))) return false;
-      into.push_back(std::move(*e));
-    }
-    return true;
-  };
-  std::deque<Outgoing> inflight, queue;
-  if (!read_list("inflight", inflight, true) || !read_list("queue", queue, false)) return false;
-  auto last = int_of(*o, "last_packet_id");
-  if (!last || *last < 0 || *last > 0xFFFF) return false;
-  std::set<std::uint16_t> pubrel;
-  if (auto it = o->find("awaiting_pubrel"); it != o->end() && it->value().is_array()) {
-    for (const json::value& v : it->value().get_array()) {
-      if (!v.is_number()) return false;
-      boost::system::error_code ec;
-      auto id = v.to_number<std::int64_t>(ec);
-      if (ec || id <= 0 || id > 0xFFFF) return false;
-      pubrel.insert(static_cast<std::uint16_t>(id));
-    }
+  auto it = o->find("awaiting_pubrel");
+  if (it == o->end() || !it->value().is_array()) return false;
+  std::map<std::uint16_t, bool> ids;
+  for (const json::value& v : it->value().get_array()) {
+    if (!v.is_number()) return false;
+    boost::system::error_code ec;
+    auto id = v.to_number<std::int64_t>(ec);
+    if (ec || id <= 0 || id > 0xFFFF) return false;
+    ids[static_cast<std::uint16_t>(id)] = true;
   }
-  inflight_ = std::move(inflight);
-  queue_ = std::move(queue);
-  queued_bytes_ = 0;
-  for (const Outgoing& q : queue_) queued_bytes_ += approx_bytes(*q.message) + q.topic.size();
-  awaiting_pubrel_ = std::move(pubrel);
-  last_packet_id_ = static_cast<std::uint16_t>(*last);
+  awaiting_pubrel_ = std::move(ids);
   return true;
 }
 

@@ -14,8 +14,20 @@
 // (max_inflight); the rest wait in the queue (max_queued_messages / max_queued_bytes; past them
 // new messages are dropped and logged). When a client comes back, the unacknowledged messages
 // are sent again, in order, with DUP set (or PUBREL, for those already received), then the queue.
-// Inbound: QoS 2 publications are published on receipt and their identifiers kept until PUBREL,
-// so a PUBLISH sent again is not published twice (section 4.3.3, method B).
+// Inbound: QoS 1 and 2 publications are acknowledged (PUBACK, PUBREC) only once the message
+// store has committed them, as every publish path of Parley answers (the acknowledgements of one
+// session go out in the order the store commits, which is the order received). QoS 2
+// publications are published on receipt and their identifiers kept until PUBREL, so a PUBLISH
+// sent again is not published twice (section 4.3.3, method B); one sent again before the commit
+// is answered by the commit's PUBREC.
+//
+// Kept across restarts (persistent sessions, through the engine's StateStore), written as they
+// change, batched by the store's writer thread:
+// - "m/<client id>/<seq>": one QoS 1/2 message waiting for the client (queued or in flight; a
+//   released QoS 2 exchange without its message), seq a 16-digit hex number unique in the
+//   store, so records sort in the order they were delivered;
+// - "p/<client id>": the inbound QoS 2 identifiers awaiting PUBREL;
+// - "s/<client id>": the subscriptions (engine.hpp).
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <deque>
@@ -45,7 +57,7 @@ struct Link {
 
 using LinkPtr = std::shared_ptr<Link>;
 
-class Session {
+class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Engine& engine, std::string client_id, std::size_t home, bool persistent);
   Session(const Session&) = delete;
@@ -59,8 +71,9 @@ class Session {
   void attach(LinkPtr link);
   // The connection on link is gone (nothing when another one has taken the session since).
   void detach(const LinkPtr& link);
-  // The session ends: its filters leave the index, its state is dropped. Idempotent.
-  void discard();
+  // The session ends: its filters leave the index, its state is dropped (with its records, when
+  // erase_records: not at shutdown). Idempotent.
+  void discard(bool erase_records = true);
 
   // Packets from the client connected on `from`; the answers go back to `from`.
   void on_publish(const LinkPtr& from, core::Message m, std::uint8_t qos, bool retain,
@@ -79,13 +92,16 @@ class Session {
   void deliver(const core::MessagePtr& m, const std::string& topic, std::uint8_t sub_qos,
                core::EncodeCache* cache);
 
-  // Records kept across restarts: the subscriptions (written when they change) and the rest of
-  // the state (written at shutdown).
+  // Records kept across restarts (above). The subscriptions' record is written by the engine.
   std::string subscriptions_record() const;
-  std::string state_record() const;
-  // Start-up, before the I/O threads run. False when the record cannot be read.
+  // Start-up, before the I/O threads run, once the subscriptions are restored: a message record
+  // (in seq order) and the awaiting-PUBREL record. False when the record cannot be read.
   bool restore_subscriptions(std::string_view record);
-  bool restore_state(std::string_view record);
+  bool restore_message(std::uint64_t seq, std::string_view record);
+  bool restore_pubrel(std::string_view record);
+  // "m/<client id>/" and "p/<client id>".
+  static std::string message_key_prefix(std::string_view client_id);
+  static std::string pubrel_key(std::string_view client_id);
 
   // For tests and logs.
   const std::map<std::string, std::uint8_t>& subscriptions() const { return subscriptions_; }
@@ -102,6 +118,7 @@ class Session {
     bool retain = false;
     std::uint16_t packet_id = 0;
     bool released = false;  // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
+    std::uint64_t seq = 0;  // its record's key ("m/<client id>/<seq>"); 0: not kept
   };
 
   void send(const LinkPtr& to, std::string bytes);
@@ -113,6 +130,13 @@ class Session {
   void retained_for(const std::string& filter, std::uint8_t qos);
   Outgoing* find_inflight(std::uint16_t packet_id);
   void erase_inflight(std::uint16_t packet_id);
+  // The store commit of an inbound QoS 1/2 message (on this thread).
+  void on_committed(const LinkPtr& from, std::uint8_t qos, std::uint16_t packet_id, bool stored);
+  // Records of persistent sessions (nothing otherwise).
+  bool keeps_records() const;
+  void save(Outgoing& o);
+  void unsave(const Outgoing& o);
+  void save_pubrel();
 
   Engine& engine_;
   const std::string client_id_;
@@ -123,7 +147,8 @@ class Session {
   std::deque<Outgoing> inflight_;                      // in the order first sent
   std::deque<Outgoing> queue_;
   std::size_t queued_bytes_ = 0;
-  std::set<std::uint16_t> awaiting_pubrel_;  // inbound QoS 2 identifiers
+  // Inbound QoS 2 identifiers awaiting PUBREL: true once the message is committed (PUBREC sent).
+  std::map<std::uint16_t, bool> awaiting_pubrel_;
   std::uint16_t last_packet_id_ = 0;
   // Topics whose retained message was sent with a subscription, and that message's mark: the
   // same message arriving live right after is not sent twice.
