@@ -594,6 +594,11 @@ const Fields<Config>& config_fields() {
               field<MqttConfig>("max_sessions", &MqttConfig::max_sessions, read_positive),
               field<MqttConfig>("max_retained", &MqttConfig::max_retained, read_positive),
               field<MqttConfig>("connect_timeout", &MqttConfig::connect_timeout, read_duration),
+              field<MqttConfig>("login_attempts_per_address",
+                                &MqttConfig::login_attempts_per_address, read_positive),
+              field<MqttConfig>("login_attempts_per_account",
+                                &MqttConfig::login_attempts_per_account, read_positive),
+              field<MqttConfig>("login_window", &MqttConfig::login_window, read_duration),
           }),
       section<AdminConfig>(
           "admin", &Config::admin,

@@ -116,8 +116,10 @@ struct MqttConfig : SystemConfig {
   std::size_t max_sessions = 10'000;                  // persistent sessions kept
   std::size_t max_retained = 10'000;                  // retained messages kept
   std::chrono::milliseconds connect_timeout{10'000};  // CONNECT must come within it; 0: none
+  std::size_t login_attempts_per_address = 30;        // per login_window, CONNECTs with a user name
+  std::size_t login_attempts_per_account = 10;        // per login_window, CONNECTs of a user name
+  std::chrono::milliseconds login_window{60'000};
 };
-
 
 // [admin]: the admin page (/admin). Off unless token is set, or listen puts it on a listener of
 // its own, which must be loopback-only (then the token is optional).

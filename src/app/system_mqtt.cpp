@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "app/system.hpp"
+#include "core/bounded_pool.hpp"
 #include "net/mqtt_routes.hpp"
 #include "storage/sqlite_state_store.hpp"
 
@@ -18,6 +19,7 @@ namespace mqtt = dialects::mqtt;
 // What the engine points to, kept alive with it.
 struct MqttSystem {
   std::unique_ptr<storage::SqliteStateStore> store;
+  std::shared_ptr<core::BoundedPool> hashing;
   std::unique_ptr<net::MqttUserAuthenticator> auth;
   std::unique_ptr<mqtt::Engine> engine;  // last: destroyed first
 };
@@ -35,6 +37,8 @@ mqtt::Options engine_options(const MqttConfig& cfg) {
   o.allow_anonymous = cfg.allow_anonymous;
   o.allow_zero_length_client_id = cfg.allow_zero_length_client_id;
   o.deny_subscribe = cfg.deny_subscribe;
+  o.login_per_address = {cfg.login_attempts_per_address, cfg.login_window};
+  o.login_per_account = {cfg.login_attempts_per_account, cfg.login_window};
   return o;
 }
 
@@ -47,8 +51,15 @@ void install_mqtt(SystemContext& ctx) {
   auto system = std::make_shared<MqttSystem>();
   system->store = std::make_unique<storage::SqliteStateStore>(data_dir / "mqtt.db");
   auto records = system->store->load();
+  // Password checks (argon2id) on a pool of their own, as Heavenland's: a login flood neither
+  // waits behind file I/O nor delays it, and past the queue's bound a CONNECT gets 0x03 at once.
+  system->hashing = std::make_shared<core::BoundedPool>(ctx.config.auth.password_hash_threads,
+                                                        ctx.config.auth.password_hash_queue);
   system->auth = std::make_unique<net::MqttUserAuthenticator>(
-      std::make_shared<auth::UserStore>(data_dir / "parley.db"), ctx.threads, ctx.run_blocking);
+      std::make_shared<auth::UserStore>(data_dir / "parley.db"), ctx.threads,
+      [hashing = system->hashing](std::function<void()> job) {
+        return hashing->try_post(std::move(job));
+      });
   system->engine = std::make_unique<mqtt::Engine>(ctx.broker, ctx.threads, engine_options(cfg),
                                                   system->store.get(), system->auth.get());
   std::size_t restored = system->engine->restore(records);
@@ -67,7 +78,10 @@ void install_mqtt(SystemContext& ctx) {
 
   // The connections are closed by now (their wills published). The sessions' records were
   // written as they changed: what is pending is written, then the store is closed.
-  ctx.on_shutdown.push_back([system] { system->store->close(); });
+  ctx.on_shutdown.push_back([system] {
+    system->hashing->stop();
+    system->store->close();
+  });
 }
 
 }  // namespace parley::app

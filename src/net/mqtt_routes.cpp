@@ -14,23 +14,28 @@ MqttUserAuthenticator::MqttUserAuthenticator(std::shared_ptr<auth::UserStore> us
 
 void MqttUserAuthenticator::check(const std::string& username, const std::string& password,
                                   std::size_t thread, Done done) {
-  run_blocking_([users = users_, &threads = threads_, thread, username, password,
-                 done = std::move(done)]() mutable {
-    auth::User user;
-    mqtt::AuthOutcome outcome = mqtt::AuthOutcome::rejected;
-    switch (users->check(username, password, user)) {
-      case auth::UserStore::Check::ok:
-        outcome = mqtt::AuthOutcome::ok;
-        break;
-      case auth::UserStore::Check::unknown_user:
-      case auth::UserStore::Check::wrong_password:
-        break;
-      case auth::UserStore::Check::failed:
-        outcome = mqtt::AuthOutcome::unavailable;
-        break;
-    }
-    threads.post(thread, [done = std::move(done), outcome] { done(outcome); });
-  });
+  auto answer = std::make_shared<Done>(std::move(done));
+  bool queued = run_blocking_(
+      [users = users_, &threads = threads_, thread, username, password, answer]() mutable {
+        auth::User user;
+        mqtt::AuthOutcome outcome = mqtt::AuthOutcome::rejected;
+        switch (users->check(username, password, user)) {
+          case auth::UserStore::Check::ok:
+            outcome = mqtt::AuthOutcome::ok;
+            break;
+          case auth::UserStore::Check::unknown_user:
+          case auth::UserStore::Check::wrong_password:
+            break;
+          case auth::UserStore::Check::failed:
+            outcome = mqtt::AuthOutcome::unavailable;
+            break;
+        }
+        threads.post(thread, [answer, outcome] { (*answer)(outcome); });
+      });
+  if (!queued) {
+    spdlog::warn("mqtt: password checks busy; CONNECT of {:?} answered 0x03", username);
+    threads_.post(thread, [answer] { (*answer)(mqtt::AuthOutcome::unavailable); });
+  }
 }
 
 namespace {

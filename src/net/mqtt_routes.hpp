@@ -15,11 +15,13 @@
 
 namespace parley::net {
 
-// User names and passwords checked against the user store on the blocking pool (SQLite and
-// argon2id), the answer posted back to the connection's thread.
+// User names and passwords checked against the user store on a pool of their own (SQLite and
+// argon2id), the answer posted back to the connection's thread. A check the pool refuses (its
+// queue is full) is answered "unavailable" at once.
 class MqttUserAuthenticator final : public dialects::mqtt::Authenticator {
  public:
-  using RunBlocking = std::function<void(std::function<void()>)>;
+  // Queues a job; false when it is refused (the job is then not run).
+  using RunBlocking = std::function<bool(std::function<void()>)>;
   MqttUserAuthenticator(std::shared_ptr<auth::UserStore> users, IoThreads& threads,
                         RunBlocking run_blocking);
   void check(const std::string& username, const std::string& password, std::size_t thread,

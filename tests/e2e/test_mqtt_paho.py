@@ -334,12 +334,15 @@ class MqttUsersTest(unittest.TestCase):
         add = subprocess.run([os.environ["PARLEY_BIN"], "users", "add", "alice", "--data-dir", data],
                              input=b"wonderland\n", capture_output=True, timeout=30)
         self.assertEqual(add.returncode, 0, add.stderr)
-        config = write_config(tmp, "[mqtt]\nallow_anonymous = false\n")
+        # An hour's window: no attempt comes back during the test, however slow the machine.
+        config = write_config(tmp, "[mqtt]\nallow_anonymous = false\n"
+                              "login_attempts_per_account = 2\nlogin_window = \"1h\"\n")
         server = ParleyServer(args=["--config", config], data_dir=data).start()
         try:
             port = server.listener_port("mqtt")
+            # alice's third CONNECT is past login_attempts_per_account: 3, not checked.
             cases = [((None, None), 5), (("alice", "wrong"), 4), (("mallory", "x"), 4),
-                     (("alice", "wonderland"), 0)]
+                     (("alice", "wonderland"), 0), (("alice", "wonderland"), 3)]
             for (user, password), rc in cases:
                 with self.subTest(user=user, password=password):
                     c = m.Paho(port, unique("u"), user=user, password=password)

@@ -123,6 +123,9 @@ Config all_changed() {
   cfg.mqtt.max_sessions = 1;
   cfg.mqtt.max_retained = 1;
   cfg.mqtt.connect_timeout = 1ms;
+  cfg.mqtt.login_attempts_per_address = 1;
+  cfg.mqtt.login_attempts_per_account = 1;
+  cfg.mqtt.login_window = 1ms;
   cfg.chatroom.envelope = "content";
   cfg.chatroom.protocol = "extended";
   cfg.admin.token = "0123456789abcdef";

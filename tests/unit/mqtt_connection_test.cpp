@@ -1053,6 +1053,41 @@ TEST_F(MqttConnectionTest, SessionRecordsFollowItsMessages) {
   (void)clean;
 }
 
+TEST_F(MqttConnectionTest, LoginsAreLimitedPerAddressAndPerAccount) {
+  test::FixedAuthenticator auth;
+  auth.users["alice"] = "wonder";
+  auth_ = &auth;
+  options_.login_per_account = {2, std::chrono::milliseconds(60'000)};
+  options_.login_per_address = {3, std::chrono::milliseconds(60'000)};
+  make_engine();
+  int n = 0;
+  auto attempt = [&](std::optional<std::string_view> user, std::optional<std::string_view> password,
+                     std::string address) {
+    Client& c = client();
+    c.transport.peer_address = address + ":1234";
+    c.send(connect_packet("c" + std::to_string(++n), true, 0, std::nullopt, user, password));
+    drain();
+    return c.take().at(0).connack().code;
+  };
+  // Per account, whatever the address: the third try is refused without a check.
+  EXPECT_EQ(attempt("alice", "x", "10.0.0.1"), connack_code::bad_username_or_password);
+  EXPECT_EQ(attempt("alice", "y", "10.0.0.2"), connack_code::bad_username_or_password);
+  EXPECT_EQ(attempt("alice", "wonder", "10.0.0.3"), connack_code::server_unavailable);
+  EXPECT_EQ(auth.asked.size(), 2u);
+  // Per address, whatever the account.
+  EXPECT_EQ(attempt("bob", "x", "10.0.0.9"), connack_code::bad_username_or_password);
+  EXPECT_EQ(attempt("carol", "x", "10.0.0.9"), connack_code::bad_username_or_password);
+  EXPECT_EQ(attempt("dave", "x", "10.0.0.9"), connack_code::bad_username_or_password);
+  EXPECT_EQ(attempt("erin", "x", "10.0.0.9"), connack_code::server_unavailable);
+  EXPECT_EQ(auth.asked.size(), 5u);
+  // Anonymous CONNECTs are not counted (no password to check).
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(attempt(std::nullopt, std::nullopt, "10.0.0.9"), connack_code::accepted);
+  // The window refills.
+  now_ += std::chrono::milliseconds(60'000);
+  EXPECT_EQ(attempt("alice", "wonder", "10.0.0.9"), connack_code::accepted);
+}
+
 TEST_F(MqttConnectionTest, ExactAndWildcardFiltersOfOneSessionGiveOneCopy) {
   Client& sub = connected("sub");
   subscribe(sub, "room", 1);

@@ -211,6 +211,13 @@ void Connection::on_connect(const Connect& c) {
   author_ = std::string(*c.username);
   Authenticator* auth = engine_.authenticator();
   if (!auth) return accept();
+  // A password check costs tens of milliseconds of a hashing thread: limited per address and
+  // per account, as Heavenland's logins.
+  auto t = now();
+  if (!engine_.address_limiter().take(core::address_of(transport_.peer()), t))
+    return refuse(connack_code::server_unavailable, "login rate limit of the address");
+  if (!engine_.account_limiter().take(author_, t))
+    return refuse(connack_code::server_unavailable, "login rate limit of user " + author_);
   state_ = State::authenticating;
   auth->check(author_, std::string(c.password.value_or(std::string_view())), thread_,
               [this, alive = std::weak_ptr<bool>(alive_)](AuthOutcome outcome) {

@@ -10,8 +10,9 @@
 // - The first packet must be CONNECT (section 3.1.0-1), else the connection is closed. An unknown
 //   protocol level gets CONNACK 0x01, an empty client id with clean session 0 (or with
 //   allow_zero_length_client_id off, or MQTT 3.1) 0x02, a full session table 0x03, a wrong user
-//   name or password 0x04, no user name when allow_anonymous is off 0x05; each then closes. A user
-//   name is checked by the Authenticator (asynchronously: input is held meanwhile).
+//   name or password 0x04, no user name when allow_anonymous is off 0x05, a CONNECT with a user
+//   name past the login limits (per address, per user name: Options) 0x03; each then closes. A
+//   user name is checked by the Authenticator (asynchronously: input is held meanwhile).
 // - Accepted: CONNACK, then the session's resent and queued messages. Packets are handled in
 //   order; a second CONNECT, a malformed packet (parser.hpp) or a packet a client does not send
 //   closes the connection.

@@ -17,7 +17,9 @@ Engine::Engine(core::Broker& broker, core::Dispatcher& threads, Options options,
       options_(std::move(options)),
       store_(store),
       auth_(auth),
-      retained_(store, options_.max_retained) {
+      retained_(store, options_.max_retained),
+      address_limiter_(options_.login_per_address),
+      account_limiter_(options_.login_per_account) {
   for (std::size_t t = 0; t < threads_.thread_count(); ++t)
     indexes_.push_back(std::make_unique<SubscriptionIndex>(*this, t));
 }

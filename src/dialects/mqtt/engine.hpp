@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/broker.hpp"
+#include "core/rate_limit.hpp"
 #include "core/state_store.hpp"
 #include "core/subscriber.hpp"
 #include "dialects/mqtt/authenticator.hpp"
@@ -49,6 +50,10 @@ class Engine {
   RetainedStore& retained() { return retained_; }
   SubscriptionIndex& index(std::size_t thread) { return *indexes_.at(thread); }
   core::StateStore* store() { return store_; }
+  // The login limits (options().login_per_address / login_per_account), shared by every
+  // connection.
+  core::KeyedLimiter& address_limiter() { return address_limiter_; }
+  core::KeyedLimiter& account_limiter() { return account_limiter_; }
 
   // Start-up, before the I/O threads run: the sessions and retained messages kept by the last
   // run (key, value records as the StateStore holds them). Returns the number of records read;
@@ -106,6 +111,8 @@ class Engine {
   core::StateStore* store_;
   Authenticator* auth_;
   RetainedStore retained_;
+  core::KeyedLimiter address_limiter_;
+  core::KeyedLimiter account_limiter_;
   std::vector<std::unique_ptr<SubscriptionIndex>> indexes_;  // one per I/O thread
   mutable std::mutex mutex_;                                 // guards sessions_, persistent_
   std::unordered_map<std::string, Entry> sessions_;

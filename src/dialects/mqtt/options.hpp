@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/rate_limit.hpp"
+
 namespace parley::dialects::mqtt {
 
 struct Options {
@@ -34,7 +36,12 @@ struct Options {
   // Topic filters no client may subscribe to (SUBACK 0x80); a topic they match is not
   // delivered through a wider filter either.
   std::vector<std::string> deny_subscribe;
-  // The clock of keep-alive; steady_clock::now when empty (tests inject one).
+  // CONNECTs with a user name (password checks), per client address and per user name; past
+  // either, CONNACK 0x03 without a check.
+  core::RateLimit login_per_address{30, std::chrono::milliseconds(60'000)};
+  core::RateLimit login_per_account{10, std::chrono::milliseconds(60'000)};
+  // The clock of keep-alive and of the login limits; steady_clock::now when empty (tests inject
+  // one).
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
