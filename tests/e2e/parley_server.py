@@ -5,7 +5,8 @@
     server.data_dir, server.proc (subprocess.Popen), server.log (stdout+stderr text so far)
     server.stop(sig=signal.SIGTERM) -> exit code (negative signal number if killed by a signal)
     server.restart()                -> same object, same data dir, new port and process
-    server.listener_port(name)      -> the port of the listener `name` ("chatroom", ...) from the log
+    server.listener_port(name)      -> the port of the listener `name` ("chatroom", "mqtt", ...) from
+                                       this run's log, or None
 
 The binary is $PARLEY_BIN, started as
     $PARLEY_BIN --http 127.0.0.1:0 --mqtt 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
@@ -66,11 +67,12 @@ class ParleyServer:
     def listener_port(self, name, wait_s=3.0):
         """The port of the listener `name` ("listening on 127.0.0.1:P (name)" in the log; the line
         may come a little after the shared listener's, which start() waits for); None if it never
-        shows within wait_s."""
+        shows within wait_s. Only this run's lines count (a restart logs a new port)."""
         pattern = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(%s\)" % re.escape(name))
         deadline = time.monotonic() + wait_s
         while True:
-            m = pattern.search(self.log)
+            log = self.log
+            m = pattern.search(log, log.rfind("--- start:") + 1)
             if m:
                 return int(m.group(1))
             if time.monotonic() > deadline:
@@ -130,21 +132,6 @@ class ParleyServer:
         self.url = "http://127.0.0.1:%d" % self.port
         self.ws_url = "ws://127.0.0.1:%d" % self.port
         return self
-
-    def listener_port(self, name, timeout=5.0):
-        """The port of the listener logged as "listening on 127.0.0.1:PORT (name)" by this run."""
-        pattern = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(%s\)" % re.escape(name))
-        deadline = time.monotonic() + timeout
-        while True:
-            log = self.log
-            m = None
-            for m in pattern.finditer(log[log.rfind("--- start:"):]):
-                pass
-            if m:
-                return int(m.group(1))
-            if time.monotonic() > deadline:
-                raise RuntimeError("no listener (%s) in the log\n%s" % (name, self.log_tail()))
-            time.sleep(0.02)
 
     def stop(self, sig=signal.SIGTERM):
         """Sends `sig`, waits for the exit and returns the exit code."""
