@@ -86,13 +86,26 @@ int run_server(const Config& cfg) {
   net::IoThreads threads(cfg.threads);
   core::LocalBrokerOptions broker_options;
   broker_options.ring_size = cfg.storage.ring_size;
+  broker_options.ring_bytes = cfg.storage.ring_bytes;
+  broker_options.cache_bytes = cfg.storage.cache_bytes;
+  broker_options.idle_channels = cfg.storage.idle_channels;
+  broker_options.max_channels = cfg.limits.max_channels;
   broker_options.retention = cfg.storage.retention;
   // Heavenland's history spans every channel: the broker keeps its last N (Broker::recent).
   if (cfg.heavenland.enabled) broker_options.recent_size = cfg.heavenland.history_limit;
   broker_owner = std::make_unique<core::LocalBroker>(threads, store.get(), broker_options);
   core::LocalBroker& broker = *broker_owner;
-  broker.restore(store->load(cfg.storage.ring_size));
-  spdlog::info("storage: {} channels restored", broker.channel_count());
+  // Channels are loaded on demand; only Heavenland's history of every channel is read now. A
+  // store that cannot be read stops the start-up (offsets would otherwise restart at 1).
+  auto channels = store->channel_count();
+  auto recent = store->load_recent(broker_options.recent_size);
+  if (!channels || !recent) {
+    spdlog::critical("storage: cannot read {}; not starting",
+                     (cfg.storage.data_dir / "parley.db").string());
+    return 1;
+  }
+  broker.restore_recent(std::move(*recent));
+  spdlog::info("storage: {} channels in the store, loaded on demand", *channels);
 
   net::Server server(threads, net_options(cfg));
   auto shared = std::make_shared<net::Router>();

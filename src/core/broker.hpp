@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event.hpp"
@@ -14,13 +15,24 @@
 
 namespace parley::core {
 
+// What became of an operation that needs the channel in memory (subscribe, publish).
+enum class Outcome {
+  ok,
+  too_many_channels,  // the channel is not in memory, and as many as allowed are, none idle
+  store_unavailable,  // the channel's last offset could not be read from the store
+};
+
+// A reason for the client, in English ("too many channels", "storage unavailable").
+std::string_view describe(Outcome outcome);
+
 class Broker {
  public:
   virtual ~Broker() = default;
 
   // Subscriber s, living on I/O thread `thread`, receives the channel's events from now on.
-  // Must be called on that thread; s must stay alive until unsubscribe() returns.
-  virtual void subscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
+  // Must be called on that thread; s must stay alive until unsubscribe() returns. Not ok (and s
+  // not subscribed) when the channel would have to be made and the broker's limit refuses it.
+  virtual Outcome subscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
   virtual void unsubscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
   // Subscribes s to every channel's events, present and future (Heavenland's single group).
   // A subscriber is either on all channels or on some, never both. Same threading contract.
@@ -28,13 +40,17 @@ class Broker {
   virtual void unsubscribe_all(std::size_t thread, Subscriber* s) = 0;
 
   // Assigns the message its offset, time and id, makes it durable, then delivers it to the
-  // channel's subscribers (the sender included, if subscribed). Thread-safe.
-  virtual void publish(Message message) = 0;
+  // channel's subscribers (the sender included, if subscribed). Thread-safe. Not ok when the
+  // message was refused (nothing stored or delivered): the channel limit, or its last offset
+  // could not be read (an offset is never reused).
+  virtual Outcome publish(Message message) = 0;
 
   // Delivers a dialect-specific event to the channel's subscribers; not stored. Thread-safe.
+  // Never makes a channel (one without subscribers has nobody to deliver to).
   virtual void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) = 0;
 
-  // Presence; each change is delivered to the channel's subscribers as a presence diff.
+  // Presence; each change is delivered to the channel's subscribers as a presence diff. Only
+  // presence_track makes a channel (callers subscribe first); an untracked channel lists empty.
   virtual PresenceMap presence_list(const std::string& channel) = 0;
   virtual void presence_track(const std::string& channel, const std::string& key,
                               std::uint64_t session, boost::json::object data) = 0;
@@ -44,6 +60,7 @@ class Broker {
   virtual void presence_untrack(const std::string& channel, std::uint64_t session) = 0;
 
   // The channel's kept messages with offset > after, oldest first, at most limit (the newest).
+  // A read: never makes a channel that has no messages (LocalBroker may cache one that has).
   virtual std::vector<MessagePtr> history(const std::string& channel, std::size_t limit,
                                           std::uint64_t after = 0) = 0;
 

@@ -134,7 +134,9 @@ void add_chat_sse_publish_routes(Router& router, core::Broker& broker) {
     if (result.status != 200)
       spdlog::info("chat_sse publish peer={} channel={:?} user={:?}: {} {}", req.peer, channel,
                    user, result.status, result.reason);
-    return publish_answer(result.status, result.reason);
+    HttpResponse res = publish_answer(result.status, result.reason);
+    if (result.status == 503) res.headers.emplace_back("Retry-After", "1");
+    return res;
   });
   router.add("OPTIONS", path, preflight);
 }

@@ -64,6 +64,10 @@ Db Db::open(const std::filesystem::path& file, bool create) {
   return db;
 }
 
+void Db::busy_timeout(std::chrono::milliseconds timeout) {
+  sqlite3_busy_timeout(db_.get(), static_cast<int>(timeout.count()));
+}
+
 int Db::exec(const char* sql) { return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr); }
 
 void Db::exec_or_throw(const char* sql, std::string_view what) {

@@ -40,8 +40,8 @@ class HookedBroker final : public core::Broker {
   explicit HookedBroker(core::Broker& inner) : inner_(inner) {}
   std::function<void()> before_history;
 
-  void subscribe(const std::string& c, std::size_t t, core::Subscriber* s) override {
-    inner_.subscribe(c, t, s);
+  core::Outcome subscribe(const std::string& c, std::size_t t, core::Subscriber* s) override {
+    return inner_.subscribe(c, t, s);
   }
   void unsubscribe(const std::string& c, std::size_t t, core::Subscriber* s) override {
     inner_.unsubscribe(c, t, s);
@@ -50,7 +50,7 @@ class HookedBroker final : public core::Broker {
   void unsubscribe_all(std::size_t t, core::Subscriber* s) override {
     inner_.unsubscribe_all(t, s);
   }
-  void publish(core::Message m) override { inner_.publish(std::move(m)); }
+  core::Outcome publish(core::Message m) override { return inner_.publish(std::move(m)); }
   void broadcast(const std::string& c, std::shared_ptr<const core::Broadcast> b) override {
     inner_.broadcast(c, std::move(b));
   }
@@ -298,6 +298,29 @@ TEST(ChatSsePublish, PublishesTheOriginalsJsonInLowerCase) {
             R"({"id":")" + m.id + R"(","userId":")" + kUser + R"(","message":"hi there"})");
   // Empty messages are published, as the original did.
   EXPECT_EQ(publish(broker, kChannel, kUser, "").status, 200u);
+}
+
+TEST(ChatSseLimits, PastTheServersChannelLimitPublishIs503AndAStreamEnds) {
+  test::QueueDispatcher dispatcher;
+  core::LocalBrokerOptions options;
+  options.max_channels = 1;
+  core::LocalBroker broker{dispatcher, nullptr, options};
+  constexpr const char* kOther = "c3743620-cc30-11e6-9d9d-cec0c932ce03";
+  EXPECT_EQ(publish(broker, kChannel, kUser, "first").status, 200u);
+  auto refused = publish(broker, kOther, kUser, "second");
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_EQ(refused.reason, "too many channels");
+
+  RecordingStreamSink sink;
+  Stream stream(broker, sink, kOther, 0, {});
+  stream.open(0);
+  EXPECT_TRUE(sink.ended) << "refused: the stream ends, EventSource retries";
+  EXPECT_EQ(sink.take(), std::vector<std::string>{"retry: 3000\r\n\r\n"});
+  RecordingStreamSink held_sink;
+  Stream held(broker, held_sink, kChannel, 0, {});
+  held.open(0);
+  EXPECT_FALSE(held_sink.ended) << "a channel in memory is not refused";
+  EXPECT_EQ(ChatSseStream::events(held_sink.take()), (ChatSseStream::Events{{1, "first"}}));
 }
 
 }  // namespace

@@ -59,6 +59,9 @@ void expect_config_eq(const Config& a, const Config& b) {
   EXPECT_EQ(a.storage.retention.per_channel.size(), b.storage.retention.per_channel.size());
   EXPECT_EQ(a.storage.ring_size, b.storage.ring_size);
   EXPECT_EQ(a.storage.retention_interval, b.storage.retention_interval);
+  EXPECT_EQ(a.storage.ring_bytes, b.storage.ring_bytes);
+  EXPECT_EQ(a.storage.cache_bytes, b.storage.cache_bytes);
+  EXPECT_EQ(a.storage.idle_channels, b.storage.idle_channels);
   EXPECT_EQ(a.auth.jwt_secret, b.auth.jwt_secret);
   EXPECT_EQ(a.auth.jwt_public_key, b.auth.jwt_public_key);
   EXPECT_EQ(a.auth.jwt_audience, b.auth.jwt_audience);
@@ -76,6 +79,7 @@ void expect_config_eq(const Config& a, const Config& b) {
   EXPECT_EQ(a.limits.max_channels_per_connection, b.limits.max_channels_per_connection);
   EXPECT_EQ(a.limits.max_connections, b.limits.max_connections);
   EXPECT_EQ(a.limits.max_http_body_bytes, b.limits.max_http_body_bytes);
+  EXPECT_EQ(a.limits.max_channels, b.limits.max_channels);
   expect_system_eq(a.hub, b.hub, "hub");
   expect_system_eq(a.concierge, b.concierge, "concierge");
   EXPECT_EQ(a.concierge.secret, b.concierge.secret);
@@ -108,6 +112,9 @@ Config all_changed() {
   cfg.storage.retention.fallback = {1s, 1};
   cfg.storage.ring_size = 1;
   cfg.storage.retention_interval = 1ms;
+  cfg.storage.ring_bytes = 1;
+  cfg.storage.cache_bytes = 1;
+  cfg.storage.idle_channels = 1;
   cfg.auth = {"s", "k.pem", "aud", "name", "http://x"};
   cfg.auth.account_timeout = 1ms;
   cfg.heavenland.env = "x";
@@ -116,6 +123,7 @@ Config all_changed() {
   cfg.heavenland.login_attempts_per_address = 1;
   cfg.heavenland.login_window = 1ms;
   cfg.limits = {1, 1, SlowConsumerPolicy::drop, 1, 1, 1};
+  cfg.limits.max_channels = 1;
   for (SystemConfig* system : std::initializer_list<SystemConfig*>{
            &cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland, &cfg.chat_sse, &cfg.mqtt}) {
     system->enabled = false;
@@ -150,6 +158,10 @@ TEST(AppConfig, Defaults) {
   EXPECT_EQ(cfg.limits.max_channels_per_connection, 100u);
   EXPECT_EQ(cfg.limits.max_connections, 100'000u);
   EXPECT_EQ(cfg.limits.max_http_body_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.limits.max_channels, 100'000u);
+  EXPECT_EQ(cfg.storage.ring_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.storage.cache_bytes, 256u * 1024 * 1024);
+  EXPECT_EQ(cfg.storage.idle_channels, 1000u);
   EXPECT_TRUE(cfg.hub.enabled);
   EXPECT_FALSE(cfg.hub.listen);
   EXPECT_EQ(cfg.hub.idle_timeout, 0ms);
@@ -184,6 +196,9 @@ retention_age = "30d"
 retention_count = 0
 ring_size = 250
 retention_interval = "5m"
+ring_bytes = "64KiB"
+cache_bytes = "1GiB"
+idle_channels = 0
 
 [auth]
 jwt_secret = "s3cret"
@@ -199,6 +214,7 @@ slow_consumer = "drop"
 max_channels_per_connection = 20
 max_connections = 5000
 max_http_body_bytes = "2MB"
+max_channels = 300
 
 [hub]
 enabled = false
@@ -240,12 +256,16 @@ idle_timeout = "2m"
   EXPECT_EQ(cfg.storage.retention.fallback.max_count, 0u);
   EXPECT_EQ(cfg.storage.ring_size, 250u);
   EXPECT_EQ(cfg.storage.retention_interval, 5min);
+  EXPECT_EQ(cfg.storage.ring_bytes, 64u * 1024);
+  EXPECT_EQ(cfg.storage.cache_bytes, 1024u * 1024 * 1024);
+  EXPECT_EQ(cfg.storage.idle_channels, 0u);
   EXPECT_EQ(cfg.auth.jwt_secret, "s3cret");
   EXPECT_EQ(cfg.auth.jwt_public_key, "/etc/parley/jwt.pem");
   EXPECT_EQ(cfg.auth.jwt_audience, "heavenland-api");
   EXPECT_EQ(cfg.auth.nickname_claim, "preferred_username");
   EXPECT_EQ(cfg.auth.account_url, "https://accounts.example.org/idm/accounts");
   EXPECT_EQ(cfg.limits.max_frame_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.limits.max_channels, 300u);
   EXPECT_EQ(cfg.limits.max_queue_bytes, 8u * 1024 * 1024);
   EXPECT_EQ(cfg.limits.slow_consumer, SlowConsumerPolicy::drop);
   EXPECT_EQ(cfg.limits.max_channels_per_connection, 20u);

@@ -406,5 +406,26 @@ TEST(HeavenlandLimiter, AddressTableForgetsFullBuckets) {
   EXPECT_EQ(l.size(), 1u);
 }
 
+TEST_F(ChatTest, AMessagePastTheServersChannelLimitIsAnError) {
+  core::LocalBrokerOptions options;
+  options.max_channels = 1;
+  core::LocalBroker small(dispatcher, nullptr, options);
+  ChatShared small_shared{small, auth, limiter, online, chat_options()};
+  Client c;
+  c.conn = std::make_unique<ChatConnection>(small_shared, c.sink, ++sessions, 0, "10.0.0.1:1");
+  send(c, json::object{{"action", "login"}, {"token", "t"}});
+  auth.succeed("HL1", "Hero");
+  ASSERT_EQ(c.sink.take(), std::vector<json::value>{kConnected});
+  send(c, json::object{{"action", "message"}, {"message", "one"}, {"channel", "a"}});
+  dispatcher.drain();
+  ASSERT_EQ(c.sink.take().size(), 1u);  // delivered back
+  send(c, json::object{{"action", "message"}, {"message", "two"}, {"channel", "b"}});
+  dispatcher.drain();
+  EXPECT_EQ(c.sink.take(), std::vector<json::value>{error(errors::kTooManyChannels)});
+  EXPECT_TRUE(small.history("b", 10, 0).empty()) << "not stored";
+  EXPECT_EQ(small.stats().channels, 1u);
+  c.conn->on_close();
+}
+
 }  // namespace
 }  // namespace parley::dialects::heavenland

@@ -9,8 +9,9 @@ PublishResult publish(core::Broker& broker, std::string_view channel_id, std::st
   if (!is_uuid(channel_id)) return {400, "channel_id is not a UUID"};
   if (!is_uuid(user_id)) return {400, "user_id is not a UUID"};
   if (!valid_utf8(body)) return {400, "the message is not UTF-8 text"};
-  broker.publish(
+  auto outcome = broker.publish(
       make_message(normalize_uuid(channel_id), normalize_uuid(user_id), std::move(body)));
+  if (outcome != core::Outcome::ok) return {503, core::describe(outcome)};
   return {200, {}};
 }
 

@@ -9,9 +9,10 @@
 namespace parley::dialects::chat_sse {
 
 struct PublishResult {
-  // 200: published. 400: an id is not a UUID, or the body is not UTF-8 text.
+  // 200: published. 400: an id is not a UUID, or the body is not UTF-8 text. 503: the broker
+  // refused it (core::Outcome: too many channels in memory, or the store could not be read).
   // 202 (the original's answer when its message queue was down) is reserved for a broker that
-  // cannot reach its cluster engine; the local broker never refuses a message.
+  // cannot reach its cluster engine.
   unsigned status = 200;
   std::string_view reason;  // why, when not 200 (a static string)
 };

@@ -1,5 +1,7 @@
 #include "dialects/chat_sse/stream.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "dialects/chat_sse/codec.hpp"
 
 namespace parley::dialects::chat_sse {
@@ -23,7 +25,13 @@ void Stream::open(std::optional<std::uint64_t> after) {
   if (closed_ || subscribed_) return;
   if (options_.retry.count() > 0)
     sink_.send_text(retry_text(static_cast<std::uint64_t>(options_.retry.count())));
-  broker_.subscribe(channel_, thread_, this);
+  if (auto outcome = broker_.subscribe(channel_, thread_, this); outcome != core::Outcome::ok) {
+    // Ended at once: EventSource reconnects after its retry delay.
+    spdlog::info("chat_sse: stream on {:?} refused: {}", channel_, core::describe(outcome));
+    close();
+    sink_.end();
+    return;
+  }
   subscribed_ = true;
   if (!after) return;
   std::size_t queued = 0;

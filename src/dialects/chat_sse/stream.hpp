@@ -52,7 +52,8 @@ class Stream final : public core::Subscriber {
   Stream& operator=(const Stream&) = delete;
 
   // Sends `retry:`, subscribes, then replays the kept messages with an offset > *after (none
-  // when after is empty: the original's behaviour, live messages only).
+  // when after is empty: the original's behaviour, live messages only). When the broker refuses
+  // the subscription (its channel limit) the stream ends at once (logged): EventSource retries.
   void open(std::optional<std::uint64_t> after);
   // Unsubscribes; nothing is sent afterwards. Idempotent.
   void close();

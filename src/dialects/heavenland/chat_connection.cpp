@@ -97,7 +97,15 @@ void ChatConnection::handle_message(json::object frame) {
   m.text = std::move(request.text);
   m.payload = std::move(request.payload);
   m.dialect = std::string(kDialect);
-  shared_.broker.publish(std::move(m));  // delivered back to this socket too, once committed
+  // Delivered back to this socket too, once committed.
+  switch (shared_.broker.publish(std::move(m))) {
+    case core::Outcome::ok:
+      return;
+    case core::Outcome::too_many_channels:
+      return send_error(errors::kTooManyChannels);
+    case core::Outcome::store_unavailable:
+      return send_error(errors::kStorageUnavailable);
+  }
 }
 
 void ChatConnection::handle_history(const json::object& frame) {
