@@ -5,8 +5,7 @@
 //
 // Loopback only; a fresh data directory each run (removed at exit). N defaults to 100,000.
 // Each probe runs on a server of its own after a warm-up of N/50, so its growth is its own.
-import { startServer } from '../tests/e2e/lib/server.mjs';
-import { configArgs } from '../tests/e2e/lib/chat_sse.mjs';
+import { configArgs, startServer } from '../tests/e2e/lib/server.mjs';
 import {
   hs256, probeHeavenland, probeHubPages, probeJoinLeave, rssKiB,
 } from '../tests/e2e/lib/channel_probes.mjs';

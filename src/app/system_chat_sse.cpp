@@ -25,7 +25,7 @@ void install_chat_sse(SystemContext& ctx) {
   const ChatSseConfig& cfg = ctx.config.chat_sse;
   if (!cfg.enabled) return;
   net::ChatSseOptions options;
-  options.keepalive = cfg.keepalive;
+  options.stream.keepalive = cfg.keepalive;
   options.stream.retry = cfg.retry;
   options.stream.replay_limit = ctx.config.storage.ring_size;  // all that history keeps
   options.stream.replay_bytes = std::max<std::size_t>(1, ctx.config.limits.max_queue_bytes / 2);

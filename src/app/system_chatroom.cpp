@@ -9,13 +9,13 @@
 #include <memory>
 
 #include "app/system.hpp"
-#include "core/sync_hub.hpp"
 #include "dialects/chatroom/debug_feed.hpp"
 #include "net/asio_timers.hpp"
 #include "net/chatroom_debug_routes.hpp"
 #include "net/chatroom_routes.hpp"
 #include "net/common_routes.hpp"
 #include "storage/sqlite_topic_store.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::app {
 
@@ -38,10 +38,10 @@ bool is_loopback(const std::string& address) {
 // Everything ChatRoom keeps for the life of the process. Kept alive by the shutdown hook, which
 // the server holds until its I/O threads are joined.
 struct ChatroomSystem {
-  ChatroomSystem(SystemContext& ctx, core::SyncHubOptions options)
+  ChatroomSystem(SystemContext& ctx, topics::SyncHubOptions options)
       : timers(ctx.threads), hub(ctx.broker, ctx.threads, timers, std::move(options)) {}
   net::AsioTimers timers;
-  core::SyncHub hub;
+  topics::SyncHub hub;
   std::unique_ptr<storage::SqliteTopicStore> store;
   std::unique_ptr<dialects::chatroom::DebugFeed> feed;
 };
@@ -51,7 +51,7 @@ struct ChatroomSystem {
 void install_chatroom(SystemContext& ctx) {
   const ChatroomConfig& cfg = ctx.config.chatroom;
   if (!cfg.enabled) return;
-  core::SyncHubOptions hub_options;
+  topics::SyncHubOptions hub_options;
   hub_options.request_timeout = cfg.request_timeout;
   auto sys = std::make_shared<ChatroomSystem>(ctx, hub_options);
 

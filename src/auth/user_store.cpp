@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 
 #include <chrono>
-#include <stdexcept>
 
 #include "auth/password.hpp"
 #include "storage/sqlite_db.hpp"
@@ -36,12 +35,7 @@ struct UserStore::Db {
 };
 
 UserStore::UserStore(const std::filesystem::path& db_file) {
-  std::error_code ec;
-  if (db_file.has_parent_path()) std::filesystem::create_directories(db_file.parent_path(), ec);
-  auto conn = sqlite::Db::open(db_file, true);
-  if (conn.query_text("PRAGMA journal_mode=WAL") != "wal")
-    throw std::runtime_error("sqlite: cannot use WAL journal mode on " + db_file.string());
-  conn.exec_or_throw("PRAGMA synchronous=NORMAL", "users: synchronous");
+  auto conn = sqlite::Db::open_wal(db_file);
   conn.exec_or_throw(kSchema, "users: schema");
   db_ = std::make_unique<Db>(std::move(conn));
 }

@@ -10,7 +10,6 @@
 #include "dialects/chat_sse/codec.hpp"
 #include "dialects/chat_sse/publish.hpp"
 #include "net/common_routes.hpp"
-#include "net/session.hpp"
 
 namespace parley::net {
 
@@ -73,45 +72,6 @@ std::optional<std::string> receive_channel(std::string_view name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
   return std::string(name);
 }
-
-// Binds a chat_sse::Stream to its HTTP stream session, and runs the keep-alive timer.
-class SseSessionHandler final : public SessionHandler, private sse::StreamSink {
- public:
-  SseSessionHandler(core::Broker& broker, std::string channel, std::optional<std::uint64_t> after,
-                    ChatSseOptions options)
-      : broker_(broker), channel_(std::move(channel)), after_(after), options_(options) {}
-
-  void on_open() override {
-    sse::StreamSink& sink = *this;
-    stream_.emplace(broker_, sink, channel_, session->thread(), options_.stream);
-    stream_->open(after_);
-    arm_keepalive();
-  }
-  void on_text(std::string_view) override {}  // a stream's client sends nothing
-  void on_close() override {
-    if (stream_) stream_->close();
-  }
-
- private:
-  void arm_keepalive() {
-    if (options_.keepalive.count() <= 0) return;
-    // The session runs this only while it is alive, so `this` is valid.
-    session->after(options_.keepalive, [this] {
-      stream_->keep_alive();
-      arm_keepalive();
-    });
-  }
-
-  void send_text(std::string text) override { session->send_text(std::move(text)); }
-  void send_frame(const core::Frame& frame) override { session->send_frame(frame); }
-  void end() override { session->close(1000, "replay continues on the next connection"); }
-
-  core::Broker& broker_;
-  const std::string channel_;
-  const std::optional<std::uint64_t> after_;
-  const ChatSseOptions options_;
-  std::optional<sse::Stream> stream_;
-};
 
 // The demo page with its channel and the services' ports embedded as JSON.
 HttpResponse page(const std::string& channel, const ChatSsePageLinks& links) {
@@ -176,8 +136,8 @@ void add_chat_sse_receive_routes(Router& router, core::Broker& broker, ChatSseOp
         }
         StreamAccept accept;
         accept.headers = stream_headers();
-        accept.make = [&broker, channel = std::move(*channel), after, options] {
-          return std::make_unique<SseSessionHandler>(broker, channel, after, options);
+        accept.make = [&broker, channel = std::move(*channel), after, options](core::Sink& sink) {
+          return std::make_shared<sse::Stream>(broker, sink, channel, after, options.stream);
         };
         return accept;
       });

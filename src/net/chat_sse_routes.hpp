@@ -15,7 +15,6 @@ namespace parley::net {
 
 struct ChatSseOptions {
   dialects::chat_sse::StreamOptions stream;
-  std::chrono::milliseconds keepalive{15'000};  // comment on every stream this often; 0: none
 };
 
 // POST /chat/publish/:channel_id/:user_id (200, 400; CORS headers of the original) and its

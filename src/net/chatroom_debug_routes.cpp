@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "net/assets.hpp"
-#include "net/session.hpp"
 
 namespace parley::net {
 
@@ -17,27 +16,32 @@ namespace {
 
 // One debugger page's event stream: subscribed to the feed's channel before the snapshot is
 // sent, so nothing between the two is missed (the page skips what the snapshot already holds).
-class DebugStreamHandler final : public SessionHandler, private core::Subscriber {
+class DebugStream final : public core::DialectConnection, private core::Subscriber {
  public:
-  DebugStreamHandler(core::Broker& broker, DebugFeed& feed, std::chrono::milliseconds keep_alive)
-      : broker_(broker), feed_(feed), keep_alive_(keep_alive) {}
+  DebugStream(core::Broker& broker, core::Sink& sink, DebugFeed& feed,
+              std::chrono::milliseconds keep_alive)
+      : broker_(broker), sink_(sink), feed_(feed), keep_alive_(keep_alive) {}
 
   void on_open() override {
-    if (broker_.subscribe(std::string(DebugFeed::kChannel), session->thread(), this) !=
+    if (broker_.subscribe(std::string(DebugFeed::kChannel), sink_.thread(), this) !=
         core::Outcome::ok) {
       spdlog::warn("chatroom debugger: stream refused: too many channels");
-      session->close(1013, "too many channels");
+      sink_.close(1013, "too many channels");
       return;
     }
     subscribed_ = true;
-    session->send_text("retry: 1000\n\n" + DebugFeed::render_sse(feed_.snapshot()));
+    sink_.send_text("retry: 1000\n\n" + DebugFeed::render_sse(feed_.snapshot()));
     arm_keep_alive();
   }
   void on_text(std::string_view) override {}
+  bool on_binary(std::string_view data) override {  // ignored, up to kMaxIgnoredBytes
+    ignored_ += data.size();
+    return ignored_ <= kMaxIgnoredBytes;
+  }
   void on_close() override {
     if (!subscribed_) return;
     subscribed_ = false;
-    broker_.unsubscribe(std::string(DebugFeed::kChannel), session->thread(), this);
+    broker_.unsubscribe(std::string(DebugFeed::kChannel), sink_.thread(), this);
   }
 
  private:
@@ -49,20 +53,22 @@ class DebugStreamHandler final : public SessionHandler, private core::Subscriber
     const core::Frame& frame = cache.get(DebugFeed::kFormatSse, [&]() -> core::Frame {
       return std::make_shared<const std::string>(DebugFeed::render_sse(*event));
     });
-    session->send_frame(frame);
+    sink_.send_frame(frame);
   }
 
   void arm_keep_alive() {
-    session->after(keep_alive_, [this] {
-      session->send_text(": keep-alive\n\n");
+    sink_.after(keep_alive_, [this] {
+      sink_.send_text(": keep-alive\n\n");
       arm_keep_alive();
     });
   }
 
   core::Broker& broker_;
+  core::Sink& sink_;
   DebugFeed& feed_;
   std::chrono::milliseconds keep_alive_;
   bool subscribed_ = false;
+  std::size_t ignored_ = 0;
 };
 
 HttpResponse no_store(HttpResponse res) {
@@ -89,8 +95,8 @@ void add_chatroom_debug_routes(Router& router, core::Broker& broker, DebugFeed& 
         accept.headers = {{"Content-Type", "text/event-stream"},
                           {"Cache-Control", "no-store"},
                           {"X-Accel-Buffering", "no"}};
-        accept.make = [&broker, &feed, keep_alive] {
-          return std::make_unique<DebugStreamHandler>(broker, feed, keep_alive);
+        accept.make = [&broker, &feed, keep_alive](core::Sink& sink) {
+          return std::make_shared<DebugStream>(broker, sink, feed, keep_alive);
         };
         return accept;
       });

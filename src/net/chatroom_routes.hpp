@@ -3,9 +3,9 @@
 #include <chrono>
 #include <string>
 
-#include "core/sync_hub.hpp"
 #include "dialects/chatroom/connection.hpp"
 #include "net/router.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::net {
 
@@ -17,7 +17,7 @@ struct ChatroomOptions {
 // A WebSocket route at pattern ("/chatroom" on the shared listener, "/*" on ChatRoom's own,
 // which the original served on any path). ?envelope=args answers with "args" instead of
 // "content"; any other value is refused with 400. hub must outlive the router.
-void add_chatroom_routes(Router& router, core::SyncHub& hub, ChatroomOptions options,
+void add_chatroom_routes(Router& router, topics::SyncHub& hub, ChatroomOptions options,
                          const std::string& pattern);
 
 }  // namespace parley::net

@@ -5,60 +5,12 @@
 #include <optional>
 
 #include "dialects/concierge/payload.hpp"
-#include "net/session.hpp"
-#include "net/session_sink.hpp"
 
 namespace parley::net {
 
 namespace concierge = dialects::concierge;
 
 namespace {
-
-// The Concierge sink adds pings and timers to the session's.
-class ConciergeSink final : public SessionSink<concierge::Sink> {
- public:
-  using SessionSink::SessionSink;
-  void ping() override { session_->ping(); }
-  void after(std::chrono::milliseconds delay, std::function<void()> fn) override {
-    session_->after(delay, std::move(fn));
-  }
-};
-
-// Binds a Concierge connection to its WebSocket session.
-class ConciergeSessionHandler final : public SessionHandler {
- public:
-  ConciergeSessionHandler(std::shared_ptr<ConciergeState> state,
-                          std::shared_ptr<const ConciergeOptions> options)
-      : state_(std::move(state)), options_(std::move(options)), sink_(session) {}
-
-  void on_open() override {
-    connection_.emplace(state_->registry, sink_, session->id(), session->thread(), session->peer(),
-                        options_->connection);
-    connection_->on_open();
-  }
-  void on_text(std::string_view text) override { connection_->on_text(text); }
-  void on_binary(std::string_view data) override { connection_->on_binary(data); }
-  void on_ping(std::string_view) override { connection_->on_alive(); }
-  void on_pong(std::string_view) override { connection_->on_alive(); }
-  void on_close() override {
-    if (!connection_) return;
-    connection_->on_close();
-    // Its files go with it. The folder is the uuid's, so a new client of the same name is
-    // not affected.
-    if (const std::string& uuid = connection_->uuid(); !uuid.empty() && options_->run_blocking) {
-      options_->run_blocking([state = state_, uuid] {
-        if (auto ec = state->files.remove_owner(uuid))
-          spdlog::warn("concierge: removing the files of {}: {}", uuid, ec.message());
-      });
-    }
-  }
-
- private:
-  std::shared_ptr<ConciergeState> state_;
-  std::shared_ptr<const ConciergeOptions> options_;
-  ConciergeSink sink_;
-  std::optional<concierge::Connection> connection_;
-};
 
 // True when the comma-separated Sec-WebSocket-Protocol list offers `protocol`.
 bool offers(std::string_view list, std::string_view protocol) {
@@ -87,8 +39,19 @@ void add_concierge_routes(Router& router, std::shared_ptr<ConciergeState> state,
         for (const auto& [name, value] : req.headers)
           if (name == "sec-websocket-protocol" && offers(value, concierge::kSubprotocol))
             accept.protocol = std::string(concierge::kSubprotocol);
-        accept.make = [state, shared_options] {
-          return std::make_unique<ConciergeSessionHandler>(state, shared_options);
+        accept.make = [state, shared_options](core::Sink& sink) {
+          auto options = shared_options->connection;
+          // Its files go with it. The folder is the uuid's, so a new client of the same name
+          // is not affected.
+          if (shared_options->run_blocking)
+            options.on_gone = [state, run = shared_options->run_blocking](const std::string& uuid) {
+              run([state, uuid] {
+                if (auto ec = state->files.remove_owner(uuid))
+                  spdlog::warn("concierge: removing the files of {}: {}", uuid, ec.message());
+              });
+            };
+          return std::make_shared<concierge::Connection>(state->registry, sink, sink.id(),
+                                                         sink.thread(), sink.peer(), options);
         };
         return accept;
       });

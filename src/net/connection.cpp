@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 
 #include "net/metrics.hpp"
 
@@ -16,72 +17,62 @@ constexpr std::size_t kReadBufferBytes = 64 * 1024;
 constexpr std::size_t kMaxGather = 64;  // frames per write syscall
 }  // namespace
 
-const char* Connection::kind() const { return mode_ == Mode::websocket ? "ws" : "stream"; }
+std::atomic<std::int64_t>& Connection::open_gauge() const {
+  return transport_ == core::Transport::websocket ? metrics().websockets_open
+                                                  : metrics().streams_open;
+}
 
-core::Frame Session::make_text_frame(std::string text) {
-  return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::text, text));
+const char* Connection::kind() const {
+  return transport_ == core::Transport::websocket ? "ws" : "stream";
 }
 
 void NetContext::mark_dirty(std::size_t thread, std::shared_ptr<Connection> c) {
-  dirty_[thread].push_back(std::move(c));
-  if (flush_posted_[thread]) return;
-  flush_posted_[thread] = 1;
+  PerThread& mine = per_thread_[thread];
+  mine.dirty.push_back(std::move(c));
+  if (mine.flush_posted) return;
+  mine.flush_posted = true;
   threads.post(thread, [this, thread] {
-    flush_posted_[thread] = 0;
-    auto dirty = std::move(dirty_[thread]);
-    dirty_[thread].clear();
+    PerThread& mine = per_thread_[thread];
+    mine.flush_posted = false;
+    auto dirty = std::move(mine.dirty);
+    mine.dirty.clear();
     for (auto& c : dirty) c->flush();
   });
 }
 
 void NetContext::abort_all(std::size_t thread) {
-  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  std::vector<Connection*> all(per_thread_[thread].sessions.begin(),
+                               per_thread_[thread].sessions.end());
   for (auto* s : all) s->abort("server shutting down");
 }
 
 void NetContext::close_all(std::size_t thread, std::uint16_t code, std::string_view reason) {
   // close() may remove the session from the set: iterate over a copy.
-  std::vector<Connection*> all(sessions_[thread].begin(), sessions_[thread].end());
+  std::vector<Connection*> all(per_thread_[thread].sessions.begin(),
+                               per_thread_[thread].sessions.end());
   for (auto* s : all) s->close(code, reason);
 }
 
 Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-                       std::string peer, std::string path, WsAccept accept)
+                       std::string peer, ConnectionSetup setup)
     : socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       net_(net),
       thread_(thread),
       id_(net.next_session_id()),
       peer_(std::move(peer)),
-      path_(std::move(path)),
-      mode_(Mode::websocket),
-      idle_timeout_(accept.idle_timeout),
-      make_handler_(std::move(accept.make)),
+      path_(std::move(setup.path)),
+      transport_(setup.transport),
+      idle_timeout_(setup.idle_timeout),
+      make_dialect_(std::move(setup.make)),
       parser_(net.options.max_frame_bytes),
       last_activity_(std::chrono::steady_clock::now()) {
-  metrics().websockets_open.fetch_add(1, std::memory_order_relaxed);
-}
-
-Connection::Connection(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-                       std::string peer, std::string path, std::string head, StreamAccept accept)
-    : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
-      net_(net),
-      thread_(thread),
-      id_(net.next_session_id()),
-      peer_(std::move(peer)),
-      path_(std::move(path)),
-      mode_(Mode::stream),
-      make_handler_(std::move(accept.make)),
-      parser_(net.options.max_frame_bytes),
-      last_activity_(std::chrono::steady_clock::now()) {
-  metrics().streams_open.fetch_add(1, std::memory_order_relaxed);
-  head_ = std::make_shared<const std::string>(std::move(head));
+  open_gauge().fetch_add(1, std::memory_order_relaxed);
+  if (!setup.head.empty()) head_ = std::make_shared<const std::string>(std::move(setup.head));
 }
 
 Connection::~Connection() {
-  (mode_ == Mode::websocket ? metrics().websockets_open : metrics().streams_open)
-      .fetch_sub(1, std::memory_order_relaxed);
+  open_gauge().fetch_sub(1, std::memory_order_relaxed);
   metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -92,18 +83,33 @@ void Connection::start(std::string_view leftover) {
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (head_) enqueue(std::move(head_), true);
-  handler_ = make_handler_();
-  handler_->session = this;
-  handler_->on_open();
-  if (mode_ == Mode::websocket && !leftover.empty()) {
-    if (auto err = parser_.feed(leftover, *this)) {
-      metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("ws session={} peer={}: {} ({})", id_, peer_, err.reason, err.code);
-      close(err.code, err.reason);
-    }
-  }
+  dialect_ = make_dialect_(*this);
+  dialect_->on_open();
+  if (!leftover.empty()) on_bytes(leftover);
   if (idle_timeout_.count() > 0) arm_idle_timer(idle_timeout_);
   read();
+}
+
+bool Connection::on_bytes(std::string_view bytes) {
+  if (transport_ == core::Transport::stream) {
+    // A byte stream's dialect parses what it gets itself (MQTT); an SSE stream ignores it.
+    if (closing_ || torn_down_) return false;
+    charge(1);
+    if (dialect_->on_binary(bytes)) return !closing_ && !torn_down_;
+    close(ws::close_code::unsupported_data, "unexpected input");
+    return false;
+  }
+  // Every frame counts against the inbound rate, control frames and fragments included.
+  const std::uint64_t frames_before = parser_.frames();
+  auto err = parser_.feed(bytes, *this);
+  charge(parser_.frames() - frames_before);
+  if (err) {
+    metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("ws session={} peer={}: {} (close {})", id_, peer_, err.reason, err.code);
+    close(err.code, err.reason);
+    return false;
+  }
+  return !parser_.closed();
 }
 
 void Connection::read() {
@@ -112,9 +118,9 @@ void Connection::read() {
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
-bool Connection::take_token() {
+void Connection::charge(std::uint64_t units) {
   const double rate = static_cast<double>(net_.options.max_messages_per_second);
-  if (rate <= 0) return true;
+  if (rate <= 0 || units == 0) return;
   auto now = std::chrono::steady_clock::now();
   if (refilled_ == std::chrono::steady_clock::time_point{})
     tokens_ = rate;
@@ -122,30 +128,24 @@ bool Connection::take_token() {
     tokens_ =
         std::min(rate, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate);
   refilled_ = now;
-  tokens_ -= 1;
-  return tokens_ >= 0;
+  tokens_ -= static_cast<double>(units);
+  if (tokens_ < 0) throttled_ = true;
 }
 
 void Connection::on_readable(const error_code& wait_ec) {
   if (torn_down_) return;
   if (wait_ec) return teardown(wait_ec.message());
+  // One buffer per loop turn: a client that keeps its socket full cannot hold the thread; the
+  // other connections, the accept loop and the flush run before its next buffer is read.
   thread_local std::array<char, kReadBufferBytes> buffer;
-  for (;;) {
-    error_code ec;
-    std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec) return teardown(ec == asio::error::eof ? "peer closed the connection" : ec.message());
-    last_activity_ = std::chrono::steady_clock::now();
-    if (mode_ == Mode::stream) continue;  // a stream's client has nothing to say: ignored
-    if (auto err = parser_.feed(std::string_view(buffer.data(), n), *this)) {
-      metrics().protocol_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("ws session={} peer={}: {} (close {})", id_, peer_, err.reason, err.code);
-      close(err.code, err.reason);
-      break;
-    }
-    if (torn_down_ || parser_.closed() || throttled_ || n < buffer.size()) break;
-  }
-  if (throttled_ && !torn_down_) {
+  error_code ec;
+  std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return read();
+  if (ec) return teardown(ec == asio::error::eof ? "peer closed the connection" : ec.message());
+  last_activity_ = std::chrono::steady_clock::now();
+  on_bytes(std::string_view(buffer.data(), n));
+  if (torn_down_) return;
+  if (throttled_) {
     // Over the message rate: stop reading until the budget is positive again. The kernel's
     // buffer fills and TCP slows the sender; nothing is dropped.
     metrics().throttled.fetch_add(1, std::memory_order_relaxed);
@@ -157,32 +157,37 @@ void Connection::on_readable(const error_code& wait_ec) {
       read();
     });
   }
+  if (n == buffer.size()) {
+    // More may be waiting: read it after the work already queued on this thread.
+    return asio::post(socket_.get_executor(),
+                      [self = shared_from_this()] { self->on_readable({}); });
+  }
   read();  // keeps reading while closing, to see the peer's close frame or EOF
 }
 
 void Connection::on_message(ws::Opcode op, std::string_view payload) {
   if (closing_) return;
   metrics().frames_in.fetch_add(1, std::memory_order_relaxed);
-  if (!take_token()) throttled_ = true;
-  if (op == ws::Opcode::text)
-    handler_->on_text(payload);
-  else
-    handler_->on_binary(payload);
+  if (op == ws::Opcode::text) return dialect_->on_text(payload);
+  if (!dialect_->on_binary(payload)) {
+    spdlog::info("ws session={} peer={}: binary frame; closing 1003", id_, peer_);
+    close(ws::close_code::unsupported_data, "binary frames are not supported");
+  }
 }
 
 void Connection::on_ping(std::string_view payload) {
-  if (!closing_)
-    enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::pong, payload)), true);
-  if (handler_ && !closing_) handler_->on_ping(payload);
+  if (closing_) return;
+  enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::pong, payload)), true);
+  dialect_->on_alive();
 }
 
-void Connection::on_pong(std::string_view payload) {
-  if (handler_ && !closing_) handler_->on_pong(payload);
+void Connection::on_pong(std::string_view) {
+  if (!closing_) dialect_->on_alive();
 }
 
-void Connection::ping(std::string_view payload) {
-  if (mode_ != Mode::websocket || closing_ || torn_down_) return;
-  enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::ping, payload)), true);
+void Connection::ping() {
+  if (transport_ != core::Transport::websocket || closing_ || torn_down_) return;
+  enqueue(std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::ping, {})), true);
 }
 
 void Connection::on_close(std::uint16_t code, std::string_view reason) {
@@ -196,11 +201,26 @@ void Connection::on_close(std::uint16_t code, std::string_view reason) {
   close(code == ws::close_code::no_status ? ws::close_code::normal : code, "");
 }
 
+core::Frame Connection::make_frame(std::string text) {
+  if (transport_ == core::Transport::stream)
+    return std::make_shared<const std::string>(std::move(text));
+  return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::text, text));
+}
+
+core::Frame Connection::make_binary_frame(std::string data) {
+  if (transport_ == core::Transport::stream)
+    return std::make_shared<const std::string>(std::move(data));
+  return std::make_shared<const std::string>(ws::encode_frame(ws::Opcode::binary, data));
+}
+
 void Connection::send_text(std::string text) {
   if (closing_ || torn_down_) return;
-  if (mode_ == Mode::stream)
-    return enqueue(std::make_shared<const std::string>(std::move(text)), false);
-  enqueue(make_text_frame(std::move(text)), false);
+  enqueue(make_frame(std::move(text)), false);
+}
+
+void Connection::send_binary(std::string data) {
+  if (closing_ || torn_down_) return;
+  enqueue(make_binary_frame(std::move(data)), false);
 }
 
 void Connection::send_frame(const core::Frame& frame) {
@@ -212,7 +232,7 @@ void Connection::close(std::uint16_t code, std::string_view reason) {
   if (closing_ || torn_down_) return;
   closing_ = true;
   spdlog::info("{} close session={} peer={} code={} reason={}", kind(), id_, peer_, code, reason);
-  if (mode_ == Mode::stream) {
+  if (transport_ == core::Transport::stream) {
     // A stream ends by closing the connection once what is queued is written.
     peer_closed_ = true;
     if (queue_.empty()) return teardown("closed");
@@ -225,11 +245,16 @@ void Connection::close(std::uint16_t code, std::string_view reason) {
 
 void Connection::enqueue(core::Frame frame, bool control) {
   if (torn_down_) return;
-  // Only a connection whose socket already refused bytes is known to be slow; a burst queued
-  // within one loop turn is judged after the flush has given the kernel what it takes.
-  if (!control && waiting_writable_ &&
-      queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
-    return slow_consumer();
+  // The unsent bytes are bounded here, on every path (data, control frames, streams), so no
+  // client can grow them past max_queue_bytes, not even one that never reads. A burst to a
+  // fast reader is not mistaken for a slow one: what the kernel takes now is written first.
+  if (queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
+    if (!waiting_writable_) flush();
+    if (torn_down_) return;
+    if (queued_bytes_ + frame->size() > net_.options.max_queue_bytes) {
+      if (control) spdlog::debug("{} session={}: control frame over the queue limit", kind(), id_);
+      return slow_consumer();
+    }
   }
   queued_bytes_ += frame->size();
   queue_.push_back(std::move(frame));
@@ -343,7 +368,7 @@ void Connection::teardown(std::string_view why) {
   torn_down_ = true;
   for (auto& t : timers_) t->cancel();
   spdlog::info("{} gone session={} peer={}: {}", kind(), id_, peer_, why);
-  if (handler_) handler_->on_close();
+  if (dialect_) dialect_->on_close();
   error_code ignored;
   timer_.cancel();
   socket_.close(ignored);

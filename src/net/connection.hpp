@@ -1,6 +1,8 @@
 #pragma once
-// A long-lived connection after its HTTP request: a WebSocket (Parley's own frame codec over an
-// Asio socket) or an HTTP stream (Server-Sent Events: the response head, then frames).
+// A long-lived connection: a WebSocket after its upgrade (Parley's own frame codec over an Asio
+// socket), or a byte stream: an HTTP stream after its request (Server-Sent Events: the response
+// head, then frames) or a raw TCP connection (MQTT). It is the core::Sink of its dialect
+// connection, whatever the dialect: the one adapter between every system and the network.
 //
 // Design: the connection lives on one I/O thread. Reading waits for readability and then reads
 // into a buffer shared by the thread (an idle connection holds no read buffer). Writing is
@@ -18,37 +20,44 @@
 
 #include "net/net_context.hpp"
 #include "net/router.hpp"
-#include "net/session.hpp"
 #include "net/ws_codec.hpp"
 
 namespace parley::net {
 
-class Connection final : public Session,
+// How a connection is set up; made by the HTTP session (upgrade, stream) or a raw listener.
+struct ConnectionSetup {
+  core::Transport transport = core::Transport::websocket;
+  std::string path;  // the request's path, for the logs ("" for raw TCP)
+  std::string head;  // a stream's first bytes (an HTTP response head), or empty
+  std::chrono::milliseconds idle_timeout{0};  // 0: none
+  MakeDialect make;
+};
+
+class Connection final : public core::Sink,
                          private ws::FrameHandler,
                          public std::enable_shared_from_this<Connection> {
  public:
-  enum class Mode { websocket, stream };
-
-  // A WebSocket after the 101 answer was written.
   Connection(boost::asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-             std::string peer, std::string path, WsAccept accept);
-  // An HTTP stream: `head` (status line and headers) is sent first. Input is ignored; the
-  // client's EOF ends the stream.
-  Connection(boost::asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
-             std::string peer, std::string path, std::string head, StreamAccept accept);
+             std::string peer, ConnectionSetup setup);
   ~Connection() override;
 
-  // Runs the handler's on_open, parses bytes already read past the request, starts reading.
+  // Makes the dialect connection and runs its on_open, handles bytes already read past the
+  // request, starts reading.
   void start(std::string_view leftover);
 
+  // core::Sink
   void send_text(std::string text) override;
+  void send_binary(std::string data) override;
+  core::Frame make_frame(std::string text) override;
+  core::Frame make_binary_frame(std::string data) override;
   void send_frame(const core::Frame& frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
-  std::size_t thread() const override { return thread_; }
-  std::uint64_t id() const override { return id_; }
-  const std::string& peer() const override { return peer_; }
+  void ping() override;
   void after(std::chrono::milliseconds delay, std::function<void()> fn) override;
-  void ping(std::string_view payload = {}) override;
+  core::Transport transport() const override { return transport_; }
+  std::uint64_t id() const override { return id_; }
+  std::size_t thread() const override { return thread_; }
+  const std::string& peer() const override { return peer_; }
 
   // Writes what the kernel takes now; called by the thread's flush (NetContext::mark_dirty).
   void flush();
@@ -61,10 +70,14 @@ class Connection final : public Session,
   void on_pong(std::string_view payload) override;
   void on_close(std::uint16_t code, std::string_view reason) override;
 
+  // Hands bytes to the frame parser (WebSocket) or to the dialect (stream); false when the
+  // connection is closing because of them.
+  bool on_bytes(std::string_view bytes);
   void read();
   void on_readable(const boost::system::error_code& ec);
-  // Takes one inbound message from the rate budget; false when the budget is spent.
-  bool take_token();
+  // Takes units (frames, or reads of a byte stream) from the inbound rate budget; reading
+  // pauses (throttled_) when it is spent.
+  void charge(std::uint64_t units);
   void enqueue(core::Frame frame, bool control);
   void consume(std::size_t written);
   void on_drained();
@@ -73,6 +86,8 @@ class Connection final : public Session,
   // Ends the connection now: the handler's on_close, the socket closed. Idempotent.
   void teardown(std::string_view why);
   const char* kind() const;
+  // The gauge of open connections of this transport (/metrics).
+  std::atomic<std::int64_t>& open_gauge() const;
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
@@ -81,13 +96,13 @@ class Connection final : public Session,
   const std::uint64_t id_;
   const std::string peer_;
   const std::string path_;
-  const Mode mode_;
+  const core::Transport transport_;
   std::chrono::milliseconds idle_timeout_{0};
-  std::function<std::unique_ptr<SessionHandler>()> make_handler_;
-  std::unique_ptr<SessionHandler> handler_;
+  MakeDialect make_dialect_;  // kept: what it captured outlives dialect_ (declared after it)
+  std::shared_ptr<core::DialectConnection> dialect_;
   ws::FrameParser parser_;
 
-  core::Frame head_;  // a stream's response head, until start()
+  core::Frame head_;  // a stream's first bytes, until start()
   std::deque<core::Frame> queue_;
   std::size_t queued_bytes_ = 0;
   std::size_t front_offset_ = 0;  // bytes of queue_.front() already written

@@ -6,9 +6,6 @@
 #include <boost/json/serialize.hpp>
 #include <optional>
 
-#include "net/session.hpp"
-#include "net/session_sink.hpp"
-
 namespace parley::net {
 
 namespace json = boost::json;
@@ -64,48 +61,6 @@ void HeavenlandServices::stop() { timer_->stop(); }
 
 namespace {
 
-class ChatHandler final : public SessionHandler {
- public:
-  explicit ChatHandler(std::shared_ptr<HeavenlandServices> services)
-      : services_(std::move(services)), sink_(session) {}
-  void on_open() override {
-    connection_.emplace(services_->chat, sink_, session->id(), session->thread(), session->peer());
-  }
-  void on_text(std::string_view text) override { connection_->on_text(text); }
-  void on_binary(std::string_view) override {
-    spdlog::info("heavenland: session={} peer={}: binary frame; closing 1003", session->id(),
-                 session->peer());
-    session->close(1003, "binary frames are not supported");
-  }
-  void on_close() override {
-    if (connection_) connection_->on_close();
-  }
-
- private:
-  std::shared_ptr<HeavenlandServices> services_;  // declared first: outlives connection_
-  SessionSink<> sink_;
-  std::optional<hl::ChatConnection> connection_;
-};
-
-class MinigameHandler final : public SessionHandler {
- public:
-  explicit MinigameHandler(std::shared_ptr<HeavenlandServices> services)
-      : services_(std::move(services)), sink_(session) {}
-  void on_open() override {
-    connection_.emplace(services_->minigame, services_->broker, sink_, session->id(),
-                        session->thread(), session->peer());
-  }
-  void on_text(std::string_view text) override { connection_->on_text(text); }
-  void on_close() override {
-    if (connection_) connection_->on_close();
-  }
-
- private:
-  std::shared_ptr<HeavenlandServices> services_;
-  SessionSink<> sink_;
-  std::optional<hl::MinigameConnection> connection_;
-};
-
 HttpResponse api_json(unsigned status, const json::value& body) {
   HttpResponse res = HttpResponse::json(status, json::serialize(body));
   res.headers.emplace_back("Access-Control-Allow-Origin", "*");
@@ -120,14 +75,20 @@ void add_heavenland_routes(Router& router, std::shared_ptr<HeavenlandServices> s
                    [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
                      WsAccept accept;
                      accept.idle_timeout = idle;
-                     accept.make = [services] { return std::make_unique<ChatHandler>(services); };
+                     accept.make = [services](core::Sink& sink) {
+                       return std::make_shared<hl::ChatConnection>(services->chat, sink, sink.id(),
+                                                                   sink.thread(), sink.peer());
+                     };
                      return accept;
                    });
   router.websocket(
       "/minigame", [services, idle](const HttpRequest&) -> std::variant<WsAccept, HttpResponse> {
         WsAccept accept;
         accept.idle_timeout = idle;
-        accept.make = [services] { return std::make_unique<MinigameHandler>(services); };
+        accept.make = [services](core::Sink& sink) {
+          return std::make_shared<hl::MinigameConnection>(
+              services->minigame, services->broker, sink, sink.id(), sink.thread(), sink.peer());
+        };
         return accept;
       });
   router.get("/api", [](const HttpRequest&) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "net/connection.hpp"
+#include "net/endpoint.hpp"
 #include "net/metrics.hpp"
 
 namespace parley::net {
@@ -48,20 +49,11 @@ std::string websocket_accept(std::string_view key) {
   return base64(digest, sizeof digest);
 }
 
-std::string endpoint_string(const asio::ip::tcp::socket& socket) {
-  error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return "?";
-  auto addr = ep.address();
-  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
-         std::to_string(ep.port());
-}
-
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(asio::ip::tcp::socket socket, NetContext& net, std::size_t thread,
               std::shared_ptr<const Router> router)
-      : peer_(endpoint_string(socket)),
+      : peer_(peer_string(socket)),
         stream_(std::move(socket)),
         net_(net),
         thread_(thread),
@@ -237,9 +229,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           self->upgraded_ = true;
           auto data = self->buffer_.data();
           std::string leftover(static_cast<const char*>(data.data()), data.size());
-          auto conn =
-              std::make_shared<Connection>(self->stream_.release_socket(), self->net_,
-                                           self->thread_, self->peer_, path, std::move(*accept));
+          ConnectionSetup setup{
+              core::Transport::websocket, path, {}, accept->idle_timeout, std::move(accept->make)};
+          auto conn = std::make_shared<Connection>(self->stream_.release_socket(), self->net_,
+                                                   self->thread_, self->peer_, std::move(setup));
           conn->start(leftover);
         });
   }
@@ -260,8 +253,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     os << head.base();
     stream_.expires_never();
     upgraded_ = true;
+    ConnectionSetup setup{core::Transport::stream, req.path, os.str(), {}, std::move(accept.make)};
     auto conn = std::make_shared<Connection>(stream_.release_socket(), net_, thread_, peer_,
-                                             req.path, os.str(), std::move(accept));
+                                             std::move(setup));
     conn->start({});
   }
 

@@ -7,8 +7,6 @@
 #include <boost/json/serialize.hpp>
 
 #include "net/common_routes.hpp"
-#include "net/session.hpp"
-#include "net/session_sink.hpp"
 
 namespace parley::net {
 
@@ -16,28 +14,6 @@ namespace json = boost::json;
 namespace phoenix = dialects::phoenix;
 
 namespace {
-
-// Binds a Phoenix connection to its WebSocket session.
-class PhoenixSessionHandler final : public SessionHandler {
- public:
-  PhoenixSessionHandler(core::Broker& broker, phoenix::Vsn vsn, phoenix::ConnectionOptions options)
-      : broker_(broker), vsn_(vsn), options_(options), sink_(session) {}
-
-  void on_open() override {
-    connection_.emplace(vsn_, broker_, sink_, session->id(), session->thread(), options_);
-  }
-  void on_text(std::string_view text) override { connection_->on_text(text); }
-  void on_close() override {
-    if (connection_) connection_->leave_all();
-  }
-
- private:
-  core::Broker& broker_;
-  phoenix::Vsn vsn_;
-  phoenix::ConnectionOptions options_;
-  SessionSink<> sink_;
-  std::optional<phoenix::Connection> connection_;
-};
 
 // The chat page with the room and its history embedded as JSON.
 HttpResponse chat_page(core::Broker& broker, const std::string& room, std::size_t limit) {
@@ -59,8 +35,9 @@ void add_hub_routes(Router& router, core::Broker& broker, HubOptions options) {
           return HttpResponse::text(400, "unsupported vsn: use 1.0.0 or 2.0.0\n");
         WsAccept accept;
         accept.idle_timeout = options.idle_timeout;
-        accept.make = [&broker, vsn, options] {
-          return std::make_unique<PhoenixSessionHandler>(broker, vsn, options.connection);
+        accept.make = [&broker, vsn, options](core::Sink& sink) {
+          return std::make_shared<phoenix::Connection>(vsn, broker, sink, sink.id(), sink.thread(),
+                                                       options.connection);
         };
         return accept;
       });

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "net/session.hpp"
-
 namespace parley::net {
 
 namespace {
@@ -132,10 +130,6 @@ HttpResponse HttpResponse::json(unsigned status, std::string body) {
   r.content_type = "application/json";
   r.body = std::move(body);
   return r;
-}
-
-void SessionHandler::on_binary(std::string_view) {
-  session->close(1003, "binary frames are not supported");
 }
 
 void Router::add(std::string method, std::string pattern, HttpHandler h) {

@@ -12,6 +12,9 @@
 #include <variant>
 #include <vector>
 
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
+
 namespace parley::net {
 
 struct HttpRequest {
@@ -42,39 +45,24 @@ struct HttpResponse {
   static HttpResponse json(unsigned status, std::string body);
 };
 
-class Session;
-
-// What a long-lived connection's dialect does with it. Created on the session's I/O thread once
-// the handshake (or the stream's head) is done; every call happens on that thread. A stream's
-// handler gets on_open and on_close only.
-class SessionHandler {
- public:
-  virtual ~SessionHandler() = default;
-  virtual void on_open() {}
-  virtual void on_text(std::string_view text) = 0;
-  // Default: close 1003, as most dialects speak text only.
-  virtual void on_binary(std::string_view data);
-  // The connection is gone (any reason); called once. Leave channels, untrack presence here.
-  virtual void on_close() = 0;
-  // A WebSocket ping or pong from the client (net answers pings itself). Default: nothing.
-  virtual void on_ping(std::string_view payload) {}
-  virtual void on_pong(std::string_view payload) {}
-
-  Session* session = nullptr;  // set before on_open
-};
+// Makes the dialect connection of a long-lived connection, on the connection's I/O thread once
+// the handshake (or the stream's head) is done. The sink is the connection itself; it outlives
+// the dialect connection, and so does the function with what it captured (e.g. a shared state).
+using MakeDialect = std::function<std::shared_ptr<core::DialectConnection>(core::Sink&)>;
 
 struct WsAccept {
   std::string protocol;  // the subprotocol to select in the handshake answer, or empty
   std::chrono::milliseconds idle_timeout{0};  // 0: none
-  std::function<std::unique_ptr<SessionHandler>()> make;
+  MakeDialect make;
 };
 
 // An HTTP response that stays open (Server-Sent Events): status and headers are sent with no
-// Content-Length, then whatever the handler sends, until either side closes.
+// Content-Length, then whatever the dialect sends, until either side closes. What the client
+// sends is handed to the dialect's on_binary.
 struct StreamAccept {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::function<std::unique_ptr<SessionHandler>()> make;
+  MakeDialect make;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

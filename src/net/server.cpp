@@ -7,6 +7,8 @@
 #include <future>
 #include <thread>
 
+#include "net/connection.hpp"
+#include "net/endpoint.hpp"
 #include "net/http_session.hpp"
 #include "net/metrics.hpp"
 
@@ -15,11 +17,14 @@ namespace parley::net {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+// Serves an accepted socket on its I/O thread (HTTP, or a raw connection).
+using Serve = std::function<void(asio::ip::tcp::socket socket, std::size_t thread)>;
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(NetContext& net, asio::io_context& ctx, asio::ip::tcp::endpoint ep,
-           std::shared_ptr<const Router> router, std::string name)
-      : net_(net), acceptor_(ctx), router_(std::move(router)), name_(std::move(name)) {
+  Listener(NetContext& net, asio::io_context& ctx, asio::ip::tcp::endpoint ep, Serve serve,
+           std::string name)
+      : net_(net), acceptor_(ctx), serve_(std::move(serve)), name_(std::move(name)) {
     error_code ec;
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -32,12 +37,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
   const std::string& name() const { return name_; }
-  std::string address() const {
-    auto ep = acceptor_.local_endpoint();
-    auto a = ep.address();
-    return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" +
-           std::to_string(ep.port());
-  }
+  std::string address() const { return endpoint_string(acceptor_.local_endpoint()); }
 
   void accept() {
     std::size_t thread = net_.threads.next();
@@ -76,15 +76,15 @@ class Listener : public std::enable_shared_from_this<Listener> {
     } else {
       // The socket belongs to the thread's context: start its session there.
       asio::post(net_.threads.context(thread),
-                 [s = std::make_shared<asio::ip::tcp::socket>(std::move(socket)), this, thread,
-                  router = router_]() mutable { serve_http(std::move(*s), net_, thread, router); });
+                 [s = std::make_shared<asio::ip::tcp::socket>(std::move(socket)), thread,
+                  serve = serve_]() mutable { serve(std::move(*s), thread); });
     }
     accept();
   }
 
   NetContext& net_;
   asio::ip::tcp::acceptor acceptor_;
-  std::shared_ptr<const Router> router_;
+  Serve serve_;
   std::string name_;
 };
 
@@ -95,12 +95,34 @@ Server::~Server() = default;
 
 std::uint16_t Server::listen(const std::string& address, std::uint16_t port,
                              std::shared_ptr<const Router> router, const std::string& name) {
+  return add_listener(
+      address, port, name,
+      [&net = net_, router = std::move(router)](asio::ip::tcp::socket socket, std::size_t thread) {
+        serve_http(std::move(socket), net, thread, router);
+      });
+}
+
+std::uint16_t Server::listen_raw(const std::string& address, std::uint16_t port, RawAccept accept,
+                                 const std::string& name) {
+  return add_listener(
+      address, port, name,
+      [&net = net_, accept = std::move(accept)](asio::ip::tcp::socket socket, std::size_t thread) {
+        std::string peer = peer_string(socket);
+        ConnectionSetup setup{core::Transport::stream, {}, {}, accept.idle_timeout, accept.make};
+        auto conn = std::make_shared<Connection>(std::move(socket), net, thread, std::move(peer),
+                                                 std::move(setup));
+        conn->start({});
+      });
+}
+
+std::uint16_t Server::add_listener(const std::string& address, std::uint16_t port,
+                                   const std::string& name, Serve serve) {
   error_code ec;
   std::string host = address == "localhost" ? "127.0.0.1" : address;
   auto addr = asio::ip::make_address(host, ec);
   if (ec) throw std::runtime_error("cannot listen on " + address + ": not an IP address");
   auto l = std::make_shared<Listener>(net_, threads_.context(0),
-                                      asio::ip::tcp::endpoint(addr, port), std::move(router), name);
+                                      asio::ip::tcp::endpoint(addr, port), std::move(serve), name);
   listeners_.push_back(l);
   return l->port();
 }

@@ -152,6 +152,7 @@ ParseError FrameParser::begin_frame(const unsigned char* h) {
 }
 
 ParseError FrameParser::finish_frame(FrameHandler& handler) {
+  ++frames_;
   switch (frame_op_) {
     case Opcode::ping:
       handler.on_ping(control_);
@@ -183,7 +184,11 @@ ParseError FrameParser::finish_frame(FrameHandler& handler) {
         return fail(close_code::invalid_payload, "text message is not UTF-8");
       in_message_ = false;
       handler.on_message(message_op_, message_);
-      message_.clear();
+      // An idle connection keeps no large buffer after a large message.
+      if (message_.capacity() > kKeptMessageCapacity)
+        std::string().swap(message_);
+      else
+        message_.clear();
       return {};
   }
 }

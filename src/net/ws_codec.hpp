@@ -73,6 +73,13 @@ class FrameParser {
   ParseError feed(std::string_view data, FrameHandler& handler);
 
   bool closed() const { return done_; }
+  // Frames completed so far, of every kind (data fragments and control frames): what the
+  // connection charges against its inbound rate limit.
+  std::uint64_t frames() const { return frames_; }
+  // The message buffer's capacity (a test sees it released after a large message).
+  std::size_t buffer_capacity() const { return message_.capacity(); }
+  // Capacity kept between messages; a larger buffer is released when its message is done.
+  static constexpr std::size_t kKeptMessageCapacity = 4096;
 
  private:
   enum class Stage : std::uint8_t { header, payload };
@@ -96,6 +103,7 @@ class FrameParser {
   Opcode message_op_ = Opcode::continuation;
   bool in_message_ = false;
   bool done_ = false;
+  std::uint64_t frames_ = 0;
 };
 
 }  // namespace parley::net::ws

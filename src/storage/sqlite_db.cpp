@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <stdexcept>
+#include <system_error>
 
 namespace parley::storage::sqlite {
 
@@ -66,6 +67,24 @@ Db Db::open(const std::filesystem::path& file, bool create) {
 
 void Db::busy_timeout(std::chrono::milliseconds timeout) {
   sqlite3_busy_timeout(db_.get(), static_cast<int>(timeout.count()));
+}
+
+Db Db::open_wal(const std::filesystem::path& file) {
+  if (file.empty()) throw std::runtime_error("sqlite: no database file given");
+  if (auto parent = file.parent_path(); !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec)
+      throw std::runtime_error("sqlite: cannot create directory " + parent.string() + ": " +
+                               ec.message());
+  }
+  Db db = open(file, /*create=*/true);
+  const std::string where = " (" + file.string() + ")";
+  if (std::string mode = db.query_text("PRAGMA journal_mode=WAL"); mode != "wal")
+    throw std::runtime_error("sqlite: cannot enable WAL mode" + where + ": " +
+                             (mode.empty() ? db.error() : "journal mode is " + mode));
+  db.exec_or_throw("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL" + where);
+  return db;
 }
 
 int Db::exec(const char* sql) { return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr); }

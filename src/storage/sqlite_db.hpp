@@ -50,6 +50,10 @@ class Db {
   // Opens file, creating it when create is true; sets a busy timeout. Throws
   // std::runtime_error naming the file and SQLite's reason.
   static Db open(const std::filesystem::path& file, bool create);
+  // Opens file for a store's writer: creates the file and its directory when missing, puts the
+  // journal in WAL mode and sets synchronous=NORMAL. Throws std::runtime_error naming the file
+  // (an empty path included).
+  static Db open_wal(const std::filesystem::path& file);
 
   // How long a statement waits for a lock held by another connection before SQLITE_BUSY
   // (open() sets 5 s).

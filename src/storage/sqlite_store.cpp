@@ -157,20 +157,8 @@ struct SqliteStore::Writer {
 
 SqliteStore::SqliteStore(std::filesystem::path db_file, SqliteStoreOptions options)
     : db_file_(std::move(db_file)), options_(std::move(options)) {
-  if (db_file_.empty()) throw std::runtime_error("sqlite: no database file given");
-  if (auto parent = db_file_.parent_path(); !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec)
-      throw std::runtime_error("sqlite: cannot create directory " + parent.string() + ": " +
-                               ec.message());
-  }
-  auto db = sqlite::Db::open(db_file_, /*create=*/true);
+  auto db = sqlite::Db::open_wal(db_file_);
   const std::string where = " (" + db_file_.string() + ")";
-  if (std::string mode = db.query_text("PRAGMA journal_mode=WAL"); mode != "wal")
-    throw std::runtime_error("sqlite: cannot enable WAL mode" + where + ": " +
-                             (mode.empty() ? db.error() : "journal mode is " + mode));
-  db.exec_or_throw("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL" + where);
   if (std::string version = db.query_text("PRAGMA user_version");
       version.empty() || std::atoi(version.c_str()) > kSchemaVersion)
     throw std::runtime_error("sqlite: unknown schema version " + version + where);

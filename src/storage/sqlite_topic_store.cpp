@@ -30,19 +30,8 @@ constexpr const char* kDelete = "DELETE FROM topics WHERE name = ?1";
 constexpr const char* kAll = "SELECT name, type, value, version, revision, history FROM topics";
 
 sqlite::Db open_db(const std::filesystem::path& file) {
-  if (auto parent = file.parent_path(); !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec)
-      throw std::runtime_error("sqlite: cannot create directory " + parent.string() + ": " +
-                               ec.message());
-  }
-  auto db = sqlite::Db::open(file, /*create=*/true);
-  const std::string where = " (" + file.string() + ")";
-  if (std::string mode = db.query_text("PRAGMA journal_mode=WAL"); mode != "wal")
-    throw std::runtime_error("sqlite: cannot enable WAL mode" + where);
-  db.exec_or_throw("PRAGMA synchronous=NORMAL", "cannot set synchronous=NORMAL" + where);
-  db.exec_or_throw(kSchema, "cannot create the topics schema" + where);
+  auto db = sqlite::Db::open_wal(file);
+  db.exec_or_throw(kSchema, "cannot create the topics schema (" + file.string() + ")");
   return db;
 }
 
@@ -65,13 +54,13 @@ SqliteTopicStore::SqliteTopicStore(std::filesystem::path db_file, std::chrono::m
 
 SqliteTopicStore::~SqliteTopicStore() { close(); }
 
-std::vector<core::TopicRecord> SqliteTopicStore::load() {
+std::vector<topics::TopicRecord> SqliteTopicStore::load() {
   auto db = sqlite::Db::open(db_file_, /*create=*/false);
   auto all = db.prepare_or_throw(kAll);
-  std::vector<core::TopicRecord> out;
+  std::vector<topics::TopicRecord> out;
   int rc;
   while ((rc = all.step()) == SQLITE_ROW) {
-    core::TopicRecord r;
+    topics::TopicRecord r;
     r.name = all.column_text(0);
     r.type = all.column_text(1);
     r.value = all.column_text(2);
@@ -153,7 +142,7 @@ bool SqliteTopicStore::write(const std::vector<std::string>& topics) {
   };
   if (w.db.exec("BEGIN") != SQLITE_OK) return fail("BEGIN");
   for (const auto& name : topics) {
-    std::optional<core::TopicRecord> r = snapshot_(name);
+    std::optional<topics::TopicRecord> r = snapshot_(name);
     if (!r) {
       w.erase.bind(1, name);
       if (w.erase.step() != SQLITE_DONE) return fail("delete");

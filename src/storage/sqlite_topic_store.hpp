@@ -22,13 +22,13 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/topic_store.hpp"
+#include "topics/topic_store.hpp"
 
 namespace parley::storage {
 
-class SqliteTopicStore final : public core::TopicStore {
+class SqliteTopicStore final : public topics::TopicStore {
  public:
-  using Snapshot = std::function<std::optional<core::TopicRecord>(const std::string& topic)>;
+  using Snapshot = std::function<std::optional<topics::TopicRecord>(const std::string& topic)>;
 
   // Opens or creates db_file (and its directory) with the schema. Throws std::runtime_error.
   explicit SqliteTopicStore(std::filesystem::path db_file,
@@ -40,7 +40,7 @@ class SqliteTopicStore final : public core::TopicStore {
   SqliteTopicStore& operator=(const SqliteTopicStore&) = delete;
 
   // Every stored topic, by name. Throws std::runtime_error when the file cannot be read.
-  std::vector<core::TopicRecord> load();
+  std::vector<topics::TopicRecord> load();
   // Starts the writer thread, which reads dirty topics through snapshot (nullopt: the topic is
   // gone, its row is deleted). Call once.
   void start(Snapshot snapshot);

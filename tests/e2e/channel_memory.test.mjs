@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, withServerLog } from './lib/server.mjs';
-import { configArgs } from './lib/chat_sse.mjs';
+import { configArgs, startServer, withServerLog } from './lib/server.mjs';
+import { waitFor } from './lib/wait.mjs';
 import {
   abandon, heavenlandChat, hs256, probeHeavenland, probeHubPages, probeJoinLeave, rssKiB,
 } from './lib/channel_probes.mjs';
@@ -91,14 +91,6 @@ function receive(channel, since) {
   return { source, events };
 }
 
-async function waitFor(fn, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 const publish = (channel, body) => fetch(
   `${server.url}/chat/publish/${channel}/${randomUUID()}`, { method: 'POST', body });
 
@@ -157,18 +149,18 @@ test('an evicted channel keeps its offsets and history, across a restart too', {
       await probeHeavenland(server, 50, TOKEN, { window: 1, patient: true });
 
       let stream = receive(channel, 0);
-      await waitFor(() => stream.events.length === 3, 'the replay of three messages');
+      await waitFor(() => stream.events.length === 3, 'the replay of three messages', 10_000);
       assert.deepEqual(stream.events.map((e) => [e.id, e.data.message]),
         [[1, 'one'], [2, 'two'], [3, 'three']]);
       assert.equal((await publish(channel, 'four')).status, 200);
-      await waitFor(() => stream.events.length === 4, 'the live fourth');
+      await waitFor(() => stream.events.length === 4, 'the live fourth', 10_000);
       assert.equal(stream.events[3].id, 4, 'the offset continues after the reload');
       stream.source.close();
 
       await server.restart();
       assert.equal((await publish(channel, 'five')).status, 200);
       stream = receive(channel, 3);
-      await waitFor(() => stream.events.length === 2, 'the replay after a restart');
+      await waitFor(() => stream.events.length === 2, 'the replay after a restart', 10_000);
       assert.deepEqual(stream.events.map((e) => e.id), [4, 5]);
       stream.source.close();
       // The Hub page reads the same history.

@@ -5,8 +5,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, withServerLog } from './lib/server.mjs';
-import { configArgs, curl, CurlStream, events, publish, uuid } from './lib/chat_sse.mjs';
+import { configArgs, startServer, withServerLog } from './lib/server.mjs';
+import { curl, CurlStream, events, publish, uuid } from './lib/chat_sse.mjs';
 
 const KEEPALIVE_MS = 300;
 const BODY_LIMIT = 1024;

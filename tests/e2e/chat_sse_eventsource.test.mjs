@@ -8,8 +8,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { startServer, withServerLog } from './lib/server.mjs';
-import { configArgs, publish, uuid, waitFor } from './lib/chat_sse.mjs';
+import { configArgs, metric, startServer, withServerLog } from './lib/server.mjs';
+import { publish, uuid } from './lib/chat_sse.mjs';
+import { waitFor } from './lib/wait.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const { EventSource } = require('eventsource');
@@ -40,12 +41,6 @@ async function listen(url) {
     setTimeout(() => reject(new Error(`EventSource ${url} did not open`)), 5000);
   });
   return { es, got, errors, opens: () => es.readyState };
-}
-
-async function metric(server, name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`^parley_${name} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 test('three concurrent publishers: every EventSource gets everything, in order, once', async () => {

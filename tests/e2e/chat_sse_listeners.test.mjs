@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { startServer, withServerLog } from './lib/server.mjs';
-import { configArgs, curl, CurlStream, events, listenerPort, publish, uuid, waitFor } from './lib/chat_sse.mjs';
+import { configArgs, listenerPort, startServer, withServerLog } from './lib/server.mjs';
+import { curl, CurlStream, events, publish, uuid } from './lib/chat_sse.mjs';
+import { waitFor } from './lib/wait.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');

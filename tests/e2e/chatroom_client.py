@@ -13,24 +13,21 @@ were made against.
     c.serve("add", lambda args: args["a"] + args["b"])   # answers requests for "add"
 """
 
-import asyncio
 import json
 
 import websockets
 
-WAIT_S = 5.0
+import ws_client
+from ws_client import WAIT_S, WsClient
 
 
-class ChatroomClient:
+class ChatroomClient(WsClient):
     def __init__(self, connection, envelope="content"):
-        self.connection = connection
         self.envelope = envelope
-        self.frames = []          # every message received, decoded
         self.topics = {}          # name -> {"type", "value", "version", "updates"}
         self.services = {}        # name -> fn(args) -> response, answered automatically
         self.id = None
-        self.closed = None        # (code, reason) once closed
-        self._reader = asyncio.get_running_loop().create_task(self._read())
+        super().__init__(connection)
 
     @classmethod
     async def connect(cls, url, envelope="content", **kwargs):
@@ -41,20 +38,13 @@ class ChatroomClient:
 
     # ----- receiving -----
 
-    async def _read(self):
-        try:
-            async for data in self.connection:
-                frame = json.loads(data)
-                self.frames.append(frame)
-                body = frame.get(self.envelope, {})
-                if frame["type"] == "update":
-                    self._apply(body["topic_name"], body["change"])
-                elif frame["type"] == "request" and body["service_name"] in self.services:
-                    response = self.services[body["service_name"]](body["args"])
-                    await self.send("response", response=response, request_id=body["request_id"])
-        except websockets.ConnectionClosed:
-            pass
-        self.closed = (self.connection.close_code, self.connection.close_reason)
+    async def on_frame(self, frame):
+        body = frame.get(self.envelope, {})
+        if frame["type"] == "update":
+            self._apply(body["topic_name"], body["change"])
+        elif frame["type"] == "request" and body["service_name"] in self.services:
+            response = self.services[body["service_name"]](body["args"])
+            await self.send("response", response=response, request_id=body["request_id"])
 
     def _apply(self, name, change):
         """Applies one change as the original clients do (positions count code points)."""
@@ -95,32 +85,8 @@ class ChatroomClient:
             v[change["key"]] = change["value"]
         t["updates"] += 1
 
-    async def wait_for(self, pred, what, timeout=WAIT_S, start=0):
-        """The first frame at index >= start for which pred(frame) holds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        seen = start
-        while True:
-            while seen < len(self.frames):
-                frame = self.frames[seen]
-                seen += 1
-                if pred(frame):
-                    return frame
-            if self.closed is not None and seen >= len(self.frames):
-                raise AssertionError("connection closed %r while waiting for %s; frames: %s"
-                                     % (self.closed, what, json.dumps(self.frames)[-2000:]))
-            if loop.time() > deadline:
-                raise AssertionError("timed out waiting for %s; frames: %s"
-                                     % (what, json.dumps(self.frames)[-2000:]))
-            await asyncio.sleep(0.01)
-
     async def wait_until(self, cond, what, timeout=WAIT_S):
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not cond():
-            if loop.time() > deadline:
-                raise AssertionError("timed out waiting until %s" % what)
-            await asyncio.sleep(0.01)
+        await ws_client.wait_until(cond, what, timeout)
 
     def body(self, frame):
         return frame[self.envelope]
@@ -159,7 +125,3 @@ class ChatroomClient:
 
     def value(self, name):
         return self.topics[name]["value"]
-
-    async def close(self):
-        await self.connection.close()
-        await self._reader

@@ -1,27 +1,23 @@
-"""Helpers for the Heavenland end-to-end tests: tokens, a WebSocket client, configs, an HTTP
-server standing in for Heavenland's account API.
+"""Helpers for the Heavenland end-to-end tests: tokens, a WebSocket client, an HTTP server
+standing in for Heavenland's account API.
 
 Tokens are minted here with the standard library (HS256: hmac/hashlib) and the `openssl` command
 (RS256, ES256: keys and signatures), so no extra Python package is needed.
 """
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import http.server
 import json
 import os
-import socket
 import ssl
 import subprocess
 import tempfile
 import threading
 import time
 
-import websockets
-
-WAIT_S = 5.0
+from ws_client import WsClient
 
 
 # ----- tokens -----
@@ -93,78 +89,19 @@ class OpensslKeys:
         return data + "." + b64url(sig)
 
 
-# ----- server configuration -----
+# ----- a WebSocket client -----
 
-def write_config(directory, text):
-    path = os.path.join(directory, "parley.toml")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# ----- a WebSocket client that collects every frame -----
-
-class Client:
-    def __init__(self, connection):
-        self.connection = connection
-        self.frames = []
-        self.seen = 0
-        self.closed = None
-        self._reader = asyncio.get_running_loop().create_task(self._read())
+class Client(WsClient):
+    """A Heavenland chat or minigame client (ws_client.WsClient, no message size limit)."""
 
     @classmethod
     async def open(cls, url):
-        return cls(await websockets.connect(url, max_size=None))
-
-    async def _read(self):
-        try:
-            async for data in self.connection:
-                self.frames.append(json.loads(data))
-        except websockets.ConnectionClosed:
-            pass
-        self.closed = (self.connection.close_code, self.connection.close_reason)
-
-    async def send(self, obj):
-        await self.connection.send(obj if isinstance(obj, (str, bytes)) else json.dumps(obj))
-
-    async def next(self, what="a frame"):
-        """The next frame not read yet."""
-        deadline = asyncio.get_running_loop().time() + WAIT_S
-        while self.seen >= len(self.frames):
-            if self.closed is not None:
-                raise AssertionError("closed %r while waiting for %s; frames: %s"
-                                     % (self.closed, what, json.dumps(self.frames)))
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("timed out waiting for %s; frames: %s"
-                                     % (what, json.dumps(self.frames)))
-            await asyncio.sleep(0.01)
-        self.seen += 1
-        return self.frames[self.seen - 1]
+        return await super().open(url, max_size=None)
 
     async def ask(self, obj, what=None):
         """Sends obj and returns the next frame."""
         await self.send(obj)
-        return await self.next(what or json.dumps(obj))
-
-    async def quiet(self, seconds=0.3):
-        """Asserts that nothing more arrives within `seconds`."""
-        await asyncio.sleep(seconds)
-        if self.seen < len(self.frames):
-            raise AssertionError("unexpected frames: %s" % json.dumps(self.frames[self.seen:]))
-
-    async def wait_closed(self):
-        await asyncio.wait_for(self._reader, WAIT_S)
-        return self.closed
-
-    async def close(self):
-        await self.connection.close()
-        await self._reader
+        return await self.next(what=what or json.dumps(obj))
 
     async def login(self, token):
         reply = await self.ask({"action": "login", "token": token})

@@ -5,28 +5,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, withServerLog } from './lib/server.mjs';
+import { configArgs, startServer, withServerLog } from './lib/server.mjs';
+import { clientFrame, rawWebSocket } from './lib/raw_ws.mjs';
+import { WAIT_MS, waitFor } from './lib/wait.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
-
-const WAIT_MS = 5000;
-
-async function waitFor(fn, what, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function withTimeout(promise, ms, what) {
   let timer;
@@ -116,50 +103,12 @@ class Client {
 
 /** Opens a TCP connection and performs the WebSocket upgrade by hand. */
 async function rawUpgrade(port) {
-  const sock = net.connect(port, '127.0.0.1');
-  sock.on('error', () => {});
-  await withTimeout(new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); }),
-    WAIT_MS, 'the TCP connection');
-  const key = randomBytes(16).toString('base64');
-  sock.write(`GET /socket/websocket HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n`
-    + `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-  const head = await withTimeout(new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const onData = (d) => {
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end >= 0) {
-        sock.off('data', onData);
-        if (buf.length > end + 4) sock.unshift(buf.subarray(end + 4));
-        resolve(buf.subarray(0, end).toString('latin1'));
-      }
-    };
-    sock.on('data', onData);
-    sock.once('close', () => reject(new Error(`closed during the handshake: ${buf.toString('latin1')}`)));
-  }), WAIT_MS, 'the 101 response');
-  assert.match(head, /^HTTP\/1\.1 101 /, head);
+  const { sock, response, key } = await withTimeout(rawWebSocket(port, '/socket/websocket'),
+    WAIT_MS, 'the 101 response');
+  assert.match(response, /^HTTP\/1\.1 101 /, response);
   const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-  assert.match(head, new RegExp(`^sec-websocket-accept: *${accept.replace(/[+/=]/g, '\\$&')}\\s*$`, 'im'));
+  assert.match(response, new RegExp(`^sec-websocket-accept: *${accept.replace(/[+/=]/g, '\\$&')}\\s*$`, 'im'));
   return sock;
-}
-
-/** A client frame (masked) with the given opcode and payload. */
-function clientFrame(opcode, payload, { fin = true } = {}) {
-  const len = payload.length;
-  let header;
-  if (len < 126) {
-    header = Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | len]);
-  } else if (len < 65536) {
-    header = Buffer.alloc(4);
-    header[0] = (fin ? 0x80 : 0) | opcode; header[1] = 0x80 | 126; header.writeUInt16BE(len, 2);
-  } else {
-    header = Buffer.alloc(10);
-    header[0] = (fin ? 0x80 : 0) | opcode; header[1] = 0x80 | 127; header.writeBigUInt64BE(BigInt(len), 2);
-  }
-  const mask = randomBytes(4);
-  const body = Buffer.from(payload);
-  for (let i = 0; i < body.length; i++) body[i] ^= mask[i % 4];
-  return Buffer.concat([header, mask, body]);
 }
 
 // ----- the shared server and its witnesses -----
@@ -442,10 +391,7 @@ checked('disconnect: others see a presence_diff leave', async () => {
 // ----- servers of their own: idle timeout, SIGTERM -----
 
 test('idle timeout from the config file: a silent socket is closed, a heartbeating one stays', { timeout: 30_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-conf-'));
-  const config = join(dir, 'parley.toml');
-  writeFileSync(config, '[hub]\nidle_timeout = "2s"\n');
-  const idle = await startServer({ args: ['--config', config] });
+  const idle = await startServer({ args: configArgs('[hub]\nidle_timeout = "2s"\n') });
   try {
     await withServerLog(idle, async () => {
       const silent = await Client.open(idle);

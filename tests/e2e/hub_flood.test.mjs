@@ -3,10 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import { startServer } from './lib/server.mjs';
+import { configArgs, metric, startServer } from './lib/server.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
@@ -17,10 +14,7 @@ const MESSAGES = 1200;
 let server;
 
 before(async () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), 'parley-flood-'));
-  const config = joinPath(dir, 'parley.toml');
-  writeFileSync(config, `[limits]\nmax_messages_per_second = ${RATE}\n`);
-  server = await startServer({ args: ['--config', config] });
+  server = await startServer({ args: configArgs(`[limits]\nmax_messages_per_second = ${RATE}\n`) });
 });
 
 after(async () => {
@@ -44,16 +38,11 @@ async function client(username, room) {
   return { ws, shouts, until };
 }
 
-async function metric(name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(text.split('\n').find((l) => l.startsWith(`parley_${name} `)).split(' ')[1]);
-}
-
 test('a flooding client is slowed down, loses nothing, and others are served meanwhile', { timeout: 60_000 }, async () => {
   const flooder = await client('flooder', 'flood');
   const quiet = await client('quiet', 'calm');
-  const before = await metric('throttled_total');
-  const framesBefore = await metric('frames_out_total');
+  const before = await metric(server, 'throttled_total');
+  const framesBefore = await metric(server, 'frames_out_total');
   for (let n = 0; n < MESSAGES; n++) {
     flooder.ws.send(JSON.stringify([null, null, 'room:flood', 'shout', { n, name: 'flooder', body: 'spam' }]));
   }
@@ -65,8 +54,8 @@ test('a flooding client is slowed down, loses nothing, and others are served mea
   while (flooder.shouts.length < MESSAGES) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(flooder.shouts.map((p) => p.n), Array.from({ length: MESSAGES }, (_, i) => i),
     'every message arrives, in order');
-  assert.ok(await metric('throttled_total') > before, 'the flooder was throttled');
-  const written = (await metric('frames_out_total')) - framesBefore;
+  assert.ok(await metric(server, 'throttled_total') > before, 'the flooder was throttled');
+  const written = (await metric(server, 'frames_out_total')) - framesBefore;
   assert.ok(written >= MESSAGES, `every shout the flooder got was counted as written (${written})`);
   flooder.ws.close();
   quiet.ws.close();

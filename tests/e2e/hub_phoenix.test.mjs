@@ -6,24 +6,14 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, withServerLog } from './lib/server.mjs';
+import { waitFor } from './lib/wait.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const { Socket, Presence } = require('phoenix');
 const WebSocket = require('ws');
 
-const WAIT_MS = 5000;
 // `shout` has no reply; phoenix.js would keep its reply timer (10 s default) alive after the test.
 const SHOUT_PUSH_TIMEOUT_MS = 1000;
-
-async function waitFor(fn, what, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** A connected phoenix.js Socket plus a record of its lifecycle events. */
 async function openSocket(server, opts = {}) {

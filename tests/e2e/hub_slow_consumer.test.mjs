@@ -4,12 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-import net from 'node:net';
-import { startServer } from './lib/server.mjs';
+import { configArgs, metric, startServer } from './lib/server.mjs';
+import { clientFrame, rawWebSocket } from './lib/raw_ws.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
@@ -20,10 +16,7 @@ const BODY = 'x'.repeat(8000);  // 24 MB in all: more than loopback's socket buf
 let server;
 
 before(async () => {
-  const dir = mkdtempSync(joinPath(tmpdir(), 'parley-slow-'));
-  const config = joinPath(dir, 'parley.toml');
-  writeFileSync(config, '[limits]\nmax_queue_bytes = "64KiB"\n');
-  server = await startServer({ args: ['--config', config] });
+  server = await startServer({ args: configArgs('[limits]\nmax_queue_bytes = "64KiB"\n') });
 });
 
 after(async () => {
@@ -54,25 +47,11 @@ async function joinRoom(ws, username) {
 
 // A reader that joins over a raw socket, then never reads again.
 async function stalledReader() {
-  const sock = net.connect(server.port, '127.0.0.1');
-  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
-  const key = randomBytes(16).toString('base64');
-  sock.write(`GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n`
-    + `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-  await new Promise((resolve) => sock.once('data', resolve));  // the 101 answer
-  const payload = Buffer.from(JSON.stringify(['1', '1', 'room:flood', 'phx_join', { username: 'stalled' }]));
-  const mask = randomBytes(4);
-  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
-  sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 255]), mask, masked]));
+  const { sock } = await rawWebSocket(server.port, '/socket/websocket?vsn=2.0.0');
+  sock.write(clientFrame(0x1, Buffer.from(JSON.stringify(['1', '1', 'room:flood', 'phx_join', { username: 'stalled' }]))));
   await new Promise((r) => setTimeout(r, 200));
   sock.pause();
   return sock;
-}
-
-async function metric(name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`parley_${name} `));
-  return Number(line.split(' ')[1]);
 }
 
 test('a stalled reader is disconnected; a reading one gets everything in order', { timeout: 120_000 }, async () => {
@@ -97,7 +76,7 @@ test('a stalled reader is disconnected; a reading one gets everything in order',
 
   const publisher = await open();
   await joinRoom(publisher, 'publisher');
-  const before = await metric('slow_consumer_disconnects_total');
+  const before = await metric(server, 'slow_consumer_disconnects_total');
   // The publisher stays at most WINDOW messages ahead of the reader, so that the reader (in this
   // same process) is never the slow one; the stalled reader gets all 24 MB queued.
   const WINDOW = 64;
@@ -108,7 +87,7 @@ test('a stalled reader is disconnected; a reading one gets everything in order',
   await all;
   assert.deepEqual(received, Array.from({ length: MESSAGES }, (_, i) => i), 'nothing lost, nothing reordered');
 
-  const after = await metric('slow_consumer_disconnects_total');
+  const after = await metric(server, 'slow_consumer_disconnects_total');
   assert.ok(after >= before + 1, `the stalled reader was counted (${before} -> ${after})`);
   assert.match(server.log, /slow consumer, \d+ bytes queued; disconnecting/);
   stalled.resume();  // now let it see the connection is gone

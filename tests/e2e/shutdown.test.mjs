@@ -4,29 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { startServer } from './lib/server.mjs';
+import { clientFrame, rawWebSocket } from './lib/raw_ws.mjs';
 
 const require = createRequire(`${process.env.PARLEY_ROOT}/package.json`);
 const WebSocket = require('ws');
 
-function rawJoin(port) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1', () => {
-      const key = randomBytes(16).toString('base64');
-      sock.write(`GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n`
-        + `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-      sock.once('data', () => {
-        const payload = Buffer.from(JSON.stringify(['1', '1', 'room:bye', 'phx_join', { username: 'mute' }]));
-        const mask = randomBytes(4);
-        sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask,
-          Buffer.from(payload.map((b, i) => b ^ mask[i % 4]))]));
-        setTimeout(() => { sock.pause(); resolve(sock); }, 200);
-      });
-    });
-    sock.on('error', reject);
-  });
+async function rawJoin(port) {
+  const { sock } = await rawWebSocket(port, '/socket/websocket?vsn=2.0.0');
+  sock.write(clientFrame(0x1, Buffer.from(JSON.stringify(['1', '1', 'room:bye', 'phx_join', { username: 'mute' }]))));
+  await new Promise((r) => setTimeout(r, 200));
+  sock.pause();
+  return sock;
 }
 
 test('SIGTERM with a mute client, a live client and an SSE stream: exit 0', { timeout: 30_000 }, async () => {

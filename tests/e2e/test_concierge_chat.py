@@ -18,7 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from concierge_helpers import Client, config, free_port  # noqa: E402
+from concierge_helpers import Client  # noqa: E402
+from ws_client import free_port, write_config  # noqa: E402
 from parley_server import ParleyServer  # noqa: E402
 
 SERVICE = {"type": "SERVICE", "service": "chat_service"}
@@ -92,7 +93,7 @@ class ParleyChatService(unittest.IsolatedAsyncioTestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="parley-concierge-chat-")
         self.port = free_port()
-        cfg = config(self.dir, '[concierge]\nlisten = "127.0.0.1:%d"\n' % self.port)
+        cfg = write_config(self.dir, '[concierge]\nlisten = "127.0.0.1:%d"\n' % self.port)
         self.server = ParleyServer(args=["--config", cfg]).start()
         self.addCleanup(self.server.close)
         self.addCleanup(self.server.stop)

@@ -16,7 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from concierge_helpers import Client, config  # noqa: E402
+from concierge_helpers import Client  # noqa: E402
+from ws_client import write_config  # noqa: E402
 from parley_server import ParleyServer  # noqa: E402
 
 NIL = "00000000-0000-4000-8000-000000000000"
@@ -77,7 +78,7 @@ class FileStore(unittest.IsolatedAsyncioTestCase):
         # Left over from an "earlier run": start-up clears it.
         os.makedirs(os.path.join(self.data, "concierge-files", "stale-owner"))
         open(os.path.join(self.data, "concierge-files", "stale-owner", "old.txt"), "w").close()
-        self.server = ParleyServer(args=["--config", config(self.dir, TOML)],
+        self.server = ParleyServer(args=["--config", write_config(self.dir, TOML)],
                                    data_dir=self.data).start()
         self.addCleanup(self.server.close)
         self.addCleanup(self.server.stop)

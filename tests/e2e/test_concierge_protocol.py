@@ -17,7 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from concierge_helpers import Client, RawWs, config  # noqa: E402
+from concierge_helpers import Client  # noqa: E402
+from ws_client import RawWs, write_config  # noqa: E402
 from parley_server import ParleyServer  # noqa: E402
 
 NIL = "00000000-0000-4000-8000-000000000000"
@@ -38,7 +39,7 @@ class ServerCase(unittest.IsolatedAsyncioTestCase):
         args = []
         if self.toml:
             self.dir = tempfile.mkdtemp(prefix="parley-concierge-")
-            args = ["--config", config(self.dir, self.toml)]
+            args = ["--config", write_config(self.dir, self.toml)]
         self.server = ParleyServer(args=args).start()
         self.addCleanup(self.server.close)
         self.addCleanup(self.server.stop)

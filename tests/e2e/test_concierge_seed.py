@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from concierge_helpers import Client, WAIT_S  # noqa: E402
+from concierge_helpers import Client  # noqa: E402
+from ws_client import wait_output  # noqa: E402
 from parley_server import ParleyServer  # noqa: E402
 
 
@@ -55,16 +56,10 @@ class SeedChatService(unittest.IsolatedAsyncioTestCase):
         self.seed.uri = self.server.ws_url + "/ws"  # the only change: the URL
 
     async def wait_output(self, out, task, fragment):
-        deadline = asyncio.get_running_loop().time() + WAIT_S
-        while fragment not in out.getvalue():
-            if task.done():
-                exc = task.exception() if not task.cancelled() else None
-                self.fail("the seed service ended (%r) before printing %r; output:\n%s\n%s"
-                          % (exc, fragment, out.getvalue(), self.server.log_tail()))
-            if asyncio.get_running_loop().time() > deadline:
-                self.fail("the seed service did not print %r; output:\n%s" % (fragment,
-                                                                             out.getvalue()))
-            await asyncio.sleep(0.02)
+        try:
+            await wait_output(out, task, lambda text: fragment in text, repr(fragment))
+        except AssertionError as e:
+            self.fail("%s\n%s" % (e, self.server.log_tail()))
 
     async def test_seed_service_relays_chat_and_answers_about_privately(self):
         out = io.StringIO()

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,7 +22,8 @@ if HERE not in sys.path:
 
 from parley_server import ParleyServer  # noqa: E402
 from heavenland_support import (AccountApi, Client, OpensslKeys, alg_none, b64url,  # noqa: E402
-                                claims, hs256, self_signed_cert, signing_input, write_config)
+                                claims, hs256, self_signed_cert, signing_input)
+from ws_client import RawWs, free_port, write_config  # noqa: E402
 
 BASE_CONFIG = """
 [auth]
@@ -100,7 +100,7 @@ class LoginAndChat(HeavenlandTest):
 
         before = int(time.time())
         await a.send({"action": "message", "message": "hello all", "channel": "General"})
-        got = [await x.next("a's message") for x in (a, b, c)]
+        got = [await x.next(what="a's message") for x in (a, b, c)]
         self.assertEqual(got[0], got[1])
         self.assertEqual(got[0], got[2])
         m = got[0]
@@ -115,7 +115,7 @@ class LoginAndChat(HeavenlandTest):
         # An integer channel becomes a string; extra keys are kept; no channel: no key.
         await b.send({"action": "message", "message": "int channel", "channel": 5, "color": "red",
                       "meta": {"x": [1, 2]}})
-        m2 = await c.next("b's message")
+        m2 = await c.next(what="b's message")
         self.assertEqual(await a.next(), m2)
         self.assertEqual(await b.next(), m2)
         self.assertEqual(m2["channel"], "5")
@@ -131,7 +131,7 @@ class LoginAndChat(HeavenlandTest):
                               "message": "no channel", "nickname": "HL3"})
         self.assertEqual(await a.next(), m3)
         self.assertEqual(await b.next(), m3)
-        await anonymous.quiet()
+        self.assertEqual(await anonymous.quiet(), [])
         self.assertEqual(anonymous.frames, [])
 
     async def test_rs256_and_es256_tokens(self):
@@ -213,7 +213,7 @@ jwt_audience = "heavenland-api"
         await c.send({"action": "dance"})
         await c.send({"no_action": 1})
         await c.send({"action": "login", "token": "whatever"})
-        await c.quiet()
+        self.assertEqual(await c.quiet(), [])
         self.assertEqual(await c.ask({"action": "history", "limit": 1}), {"history": []})
         self.assertTrue(self.log_has("the message is not valid JSON"))
 
@@ -228,10 +228,8 @@ jwt_audience = "heavenland-api"
         await binary.send(b"\x00\x01")
         self.assertEqual((await binary.wait_closed())[0], 1003)
         # A client that vanishes without a close frame.
-        raw = socket.create_connection(("127.0.0.1", self.server.port))
-        raw.sendall(b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        self.assertIn(b"101", raw.recv(1024))
+        raw = await asyncio.to_thread(RawWs, self.server.port, "/chat", None)
+        self.assertIn("101", raw.response)
         raw.close()
         # The others are still served; the huge message was not broadcast.
         await a.send({"action": "message", "message": "still here"})
@@ -260,7 +258,7 @@ history_limit = 12
             elif i % 3 == 2:
                 msg["channel"] = i
             await sender.send(msg)
-            got = await sender.next("broadcast of m%d" % i)
+            got = await sender.next(what="broadcast of m%d" % i)
             other = await (b if sender is a else a).next()
             self.assertEqual(got, other)
             sent.append(got)
@@ -293,7 +291,7 @@ history_limit = 12
                     msg["channel"] = "General"
                 await client.send(msg)
             for _ in range(n):
-                sent.append(await client.next("a broadcast"))
+                sent.append(await client.next(what="a broadcast"))
 
         await send_some(a, 5, "before-term")
         await a.close()
@@ -516,9 +514,7 @@ account_timeout = "%s"
         self.assertEqual((await c.next())["message"], "during")
 
     async def test_unreachable_account_api(self):
-        with socket.socket() as s:  # a port with nothing listening
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()  # nothing listens on it
         self.serve("http://127.0.0.1:%d/idm/accounts" % port)
         c = await self.open()
         self.assertEqual(await c.ask({"action": "login", "token": hs256(claims("HL1"))}),

@@ -17,7 +17,8 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from parley_server import ParleyServer  # noqa: E402
-from heavenland_support import Client, claims, free_port, hs256, write_config  # noqa: E402
+from heavenland_support import Client, claims, hs256  # noqa: E402
+from ws_client import free_port, write_config  # noqa: E402
 
 CONFIG = """
 [auth]
@@ -122,7 +123,7 @@ class Minigame(HeavenlandServer):
         self.assertEqual(online, {"online_players": [{"id": "HL1", "nickname": "nick HL1"},
                                                      {"id": "HL2", "nickname": "nick HL2"},
                                                      {"id": "HL3", "nickname": "nick HL3"}]})
-        await other.quiet(0.2)
+        self.assertEqual(await other.quiet(0.2), [])
 
         await ue.send({"action": "scheduler_start", "period": 1, "offset": 30})
         for c in (ue, other):
@@ -162,7 +163,7 @@ class Minigame(HeavenlandServer):
         for c in (ue, other):
             self.assertEqual(await self.next_not_update(c), {"info": "scheduler is stopped"})
         await asyncio.sleep(1.5)  # no more updates once stopped
-        await other.quiet(0.1)
+        self.assertEqual(await other.quiet(0.1), [])
 
     async def test_game_end_error_strings(self):
         await self.players("HL1", "HL2")
@@ -195,7 +196,7 @@ class Minigame(HeavenlandServer):
         self.assertEqual(await ue.ask("not json"), {"error": "the message is not valid JSON"})
         self.assertEqual(await ue.ask("[]"), {"error": "the message has to be a JSON object"})
         await ue.send({"action": "unknown"})
-        await ue.quiet()
+        self.assertEqual(await ue.quiet(), [])
         # The refused requests paid nothing: the game still ends once.
         ok = await end({"id": "HLG-1", "leaderboard": [{"id": "HL1", "position": 1}]})
         self.assertEqual(ok, {"action": "balance_update",
@@ -214,7 +215,7 @@ class Minigame(HeavenlandServer):
         await chat.login(hs256(claims("HL1")))
         await acurl(self.server.url + "/api/webhook/minigame")
         await a.next()
-        await chat.quiet(0.2)
+        self.assertEqual(await chat.quiet(0.2), [])
 
 
 if __name__ == "__main__":

@@ -12,63 +12,16 @@ import asyncio
 import contextlib
 import importlib
 import io
-import json
 import os
 import sys
 import unittest
-
-import websockets
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from parley_server import ParleyServer  # noqa: E402
-
-WAIT_S = 5.0
-
-
-class V1Client:
-    """A raw v1 client: sends JSON objects, collects every frame it receives."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.frames = []
-        self.closed = None
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    @classmethod
-    async def open(cls, url):
-        return cls(await websockets.connect(url))
-
-    async def _read(self):
-        try:
-            async for data in self.connection:
-                self.frames.append(json.loads(data))
-        except websockets.ConnectionClosed:
-            pass
-        self.closed = (self.connection.close_code, self.connection.close_reason)
-
-    async def send(self, obj):
-        await self.connection.send(json.dumps(obj))
-
-    async def wait_for(self, pred, what):
-        deadline = asyncio.get_running_loop().time() + WAIT_S
-        seen = 0
-        while True:
-            while seen < len(self.frames):
-                frame = self.frames[seen]
-                seen += 1
-                if pred(frame):
-                    return frame
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("timed out waiting for %s; frames seen: %s"
-                                     % (what, json.dumps(self.frames)))
-            await asyncio.sleep(0.02)
-
-    async def close(self):
-        await self.connection.close()
-        await self._reader
+from ws_client import WsClient, wait_output  # noqa: E402
 
 
 class SeedClientFlow(unittest.IsolatedAsyncioTestCase):
@@ -85,16 +38,10 @@ class SeedClientFlow(unittest.IsolatedAsyncioTestCase):
 
     async def wait_output(self, out, task, line):
         """Waits until the captured stdout of the seed client contains `line` as a full line."""
-        deadline = asyncio.get_running_loop().time() + WAIT_S
-        while line not in out.getvalue().splitlines():
-            if task.done():
-                exc = task.exception() if not task.cancelled() else None
-                self.fail_with_log("the seed client's recv() ended (%r) before printing %r; "
-                                   "output so far:\n%s" % (exc, line, out.getvalue()))
-            if asyncio.get_running_loop().time() > deadline:
-                self.fail_with_log("the seed client did not print %r within %.0f s; output so far:\n%s"
-                                   % (line, WAIT_S, out.getvalue()))
-            await asyncio.sleep(0.02)
+        try:
+            await wait_output(out, task, lambda text: line in text.splitlines(), repr(line))
+        except AssertionError as e:
+            self.fail_with_log(str(e))
 
     async def test_seed_client_sees_join_shout_typing_and_leave(self):
         out = io.StringIO()
@@ -107,7 +54,7 @@ class SeedClientFlow(unittest.IsolatedAsyncioTestCase):
                 # robin's own join arrives as a presence_diff: the README client then lists users.
                 await self.wait_output(out, task, "Online users: ['robin']")
 
-                robin2 = await V1Client.open(ws_url)
+                robin2 = await WsClient.open(ws_url)
                 await robin2.send({"topic": "room:lobby", "event": "phx_join",
                                    "payload": {"username": "robin2"}, "ref": "1"})
                 reply = await robin2.wait_for(lambda f: f.get("event") == "phx_reply",
@@ -174,7 +121,7 @@ class SeedClientFlow(unittest.IsolatedAsyncioTestCase):
 
     async def test_v1_frames_heartbeat_and_join_error(self):
         url = self.server.ws_url + "/socket/websocket"
-        c = await V1Client.open(url)
+        c = await WsClient.open(url)
         try:
             await c.send({"topic": "phoenix", "event": "heartbeat", "payload": {}, "ref": "7"})
             hb = await c.wait_for(lambda f: f.get("ref") == "7", "heartbeat reply")

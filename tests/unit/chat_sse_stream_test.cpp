@@ -18,19 +18,9 @@ namespace json = boost::json;
 constexpr const char* kChannel = "c3743620-cc30-11e6-9d9d-cec0c932ce01";
 constexpr const char* kUser = "c3743620-cc30-11e6-9d9d-cec0c932ce02";
 
-class RecordingStreamSink final : public StreamSink {
- public:
-  void send_text(std::string text) override { sent.push_back(std::move(text)); }
-  void send_frame(const core::Frame& frame) override {
-    sent.push_back(*frame);
-    shared.push_back(frame);
-  }
-  void end() override { ended = true; }
-  std::vector<std::string> take() { return std::exchange(sent, {}); }
-
-  std::vector<std::string> sent;
-  std::vector<core::Frame> shared;
-  bool ended = false;
+// Streams are byte streams: frames are the bytes themselves.
+struct RecordingStreamSink final : test::RecordingSink {
+  RecordingStreamSink() { transport_kind = core::Transport::stream; }
 };
 
 // A LocalBroker whose history() runs a hook first: lets a test commit a message between a
@@ -89,9 +79,10 @@ struct ChatSseStream : ::testing::Test {
   Client& open(std::optional<std::uint64_t> after = {}, StreamOptions options = {},
                core::Broker* via = nullptr) {
     auto c = std::make_unique<Client>();
+    options.keepalive = std::chrono::milliseconds(0);
     c->stream =
-        std::make_unique<Stream>(via ? *via : broker, c->sink, kChannel, 0, std::move(options));
-    c->stream->open(after);
+        std::make_unique<Stream>(via ? *via : broker, c->sink, kChannel, after, std::move(options));
+    c->stream->on_open();
     clients.push_back(std::move(c));
     return *clients.back();
   }
@@ -202,7 +193,7 @@ TEST_F(ChatSseStream, LongReplayIsSentInPartsAcrossConnections) {
   auto part = events(first.sink.take());
   ASSERT_GE(part.size(), 1u);
   ASSERT_LT(part.size(), 10u);
-  EXPECT_TRUE(first.sink.ended);
+  EXPECT_TRUE(first.sink.closed);
   // Nothing more reaches an ended stream.
   say("live");
   EXPECT_TRUE(first.sink.take().empty());
@@ -232,8 +223,8 @@ TEST_F(ChatSseStream, KeepAliveIsOneSharedComment) {
 TEST_F(ChatSseStream, ClosedStreamGetsNothing) {
   auto& c = open();
   c.sink.take();
-  c.stream->close();
-  c.stream->close();  // idempotent
+  c.stream->on_close();
+  c.stream->on_close();  // idempotent
   say("after");
   c.stream->keep_alive();
   EXPECT_TRUE(c.sink.take().empty());
@@ -243,24 +234,21 @@ TEST_F(ChatSseStream, StreamClosedDuringFanOutDoesNotBreakOthers) {
   // A slow consumer is torn down from inside its own delivery: it closes its stream then.
   auto& a = open();
   auto& b = open();
-  struct ClosingSink final : StreamSink {
-    Stream* stream = nullptr;
-    int frames = 0;
-    void send_text(std::string) override {}
-    void send_frame(const core::Frame&) override {
-      ++frames;
-      stream->close();
-    }
-    void end() override {}
-  } closing;
-  Stream s(broker, closing, kChannel, 0, {});
-  closing.stream = &s;
-  s.open({});
+  RecordingStreamSink closing;
+  StreamOptions options;
+  options.keepalive = std::chrono::milliseconds(0);
+  Stream s(broker, closing, kChannel, std::nullopt, options);
+  int frames = 0;
+  closing.on_frame = [&](const core::Frame&) {
+    ++frames;
+    s.on_close();
+  };
+  s.on_open();
   a.sink.take();
   b.sink.take();
   say("one");
   say("two");
-  EXPECT_EQ(closing.frames, 1);
+  EXPECT_EQ(frames, 1);
   EXPECT_EQ(events(a.sink.take()).size(), 2u);
   EXPECT_EQ(events(b.sink.take()).size(), 2u);
 }
@@ -311,15 +299,17 @@ TEST(ChatSseLimits, PastTheServersChannelLimitPublishIs503AndAStreamEnds) {
   EXPECT_EQ(refused.status, 503u);
   EXPECT_EQ(refused.reason, "too many channels");
 
+  StreamOptions no_keepalive;
+  no_keepalive.keepalive = std::chrono::milliseconds(0);
   RecordingStreamSink sink;
-  Stream stream(broker, sink, kOther, 0, {});
-  stream.open(0);
-  EXPECT_TRUE(sink.ended) << "refused: the stream ends, EventSource retries";
+  Stream stream(broker, sink, kOther, 0, no_keepalive);
+  stream.on_open();
+  EXPECT_TRUE(sink.closed) << "refused: the stream ends, EventSource retries";
   EXPECT_EQ(sink.take(), std::vector<std::string>{"retry: 3000\r\n\r\n"});
   RecordingStreamSink held_sink;
-  Stream held(broker, held_sink, kChannel, 0, {});
-  held.open(0);
-  EXPECT_FALSE(held_sink.ended) << "a channel in memory is not refused";
+  Stream held(broker, held_sink, kChannel, 0, no_keepalive);
+  held.on_open();
+  EXPECT_FALSE(held_sink.closed) << "a channel in memory is not refused";
   EXPECT_EQ(ChatSseStream::events(held_sink.take()), (ChatSseStream::Events{{1, "first"}}));
 }
 

@@ -62,13 +62,13 @@ TEST(ChatroomMessage, EncodeAndEnvelopes) {
 class ChatroomConnection : public ::testing::Test {
  protected:
   ChatroomConnection() : dispatcher(2), broker(dispatcher, nullptr, {}) {
-    core::SyncHubOptions options;
+    topics::SyncHubOptions options;
     options.request_timeout = 500ms;
-    hub = std::make_unique<core::SyncHub>(broker, dispatcher, timers, options);
+    hub = std::make_unique<topics::SyncHub>(broker, dispatcher, timers, options);
   }
   ~ChatroomConnection() override {
     for (auto& c : clients)
-      if (c.conn) c.conn->close();
+      if (c.conn) c.conn->on_close();
   }
 
   struct Client {
@@ -81,7 +81,7 @@ class ChatroomConnection : public ::testing::Test {
     Client c;
     c.sink = std::make_unique<test::ChatroomSink>();
     c.conn = std::make_shared<Connection>(*hub, *c.sink, thread, "127.0.0.1:5", envelope, options);
-    c.conn->open();
+    c.conn->on_open();
     clients.push_back(std::move(c));
     return clients.back();
   }
@@ -98,7 +98,7 @@ class ChatroomConnection : public ::testing::Test {
   test::QueueDispatcher dispatcher;
   test::ManualTimers timers;
   core::LocalBroker broker;
-  std::unique_ptr<core::SyncHub> hub;
+  std::unique_ptr<topics::SyncHub> hub;
   std::deque<Client> clients;
 };
 
@@ -273,7 +273,7 @@ TEST_F(ChatroomConnection, ProviderDisconnectAndTimeout) {
             J(R"("request to 'slow' timed out after 500 ms")"));
   send(caller, "request", R"({"service_name":"slow","request_id":"b"})");
   dispatcher.drain();
-  provider.conn->close();
+  provider.conn->on_close();
   EXPECT_EQ(got(caller)[0].at("content").at("error"),
             J(R"("the provider of 'slow' disconnected before responding")"));
 }
@@ -332,8 +332,8 @@ TEST_F(ChatroomConnection, CloseLeavesEverything) {
   Client& a = open();
   send(a, "subscribe", R"({"topic_name":"n","type":"int"})");
   send(a, "register_service", R"({"service_name":"svc"})");
-  a.conn->close();
-  a.conn->close();  // idempotent
+  a.conn->on_close();
+  a.conn->on_close();  // idempotent
   EXPECT_EQ(hub->client_count(), 0u);
   Client& b = open();
   send(b, "request", R"({"service_name":"svc","request_id":"x"})");
@@ -351,7 +351,7 @@ TEST_F(ChatroomConnection, PrivateMessagesToAGoneConnectionAreDropped) {
                          json::serialize(req[1].at("content").at("request_id")) + "}}");
   ASSERT_FALSE(dispatcher.posted.empty());
   std::size_t sent_before = caller.sink->sent.size();
-  caller.conn->close();
+  caller.conn->on_close();
   caller.conn.reset();  // as the session handler does
   dispatcher.drain();
   EXPECT_EQ(caller.sink->sent.size(), sent_before);
@@ -362,7 +362,7 @@ TEST(ChatroomDebugFeed, EventsAreNumberedLoggedAndBroadcast) {
   test::QueueDispatcher dispatcher(1);
   test::ManualTimers timers;
   core::LocalBroker broker(dispatcher, nullptr, {});
-  core::SyncHub hub(broker, dispatcher, timers);
+  topics::SyncHub hub(broker, dispatcher, timers);
   DebugFeed feed(broker, hub, 3, [] { return std::int64_t{42}; });
   hub.set_observer(&feed);
   struct Watcher final : core::Subscriber {
@@ -375,7 +375,7 @@ TEST(ChatroomDebugFeed, EventsAreNumberedLoggedAndBroadcast) {
 
   auto fake = std::make_shared<test::FakeClient>();
   std::uint64_t id = hub.connect(0, fake, "1.2.3.4:5");
-  auto sub = hub.subscribe(id, 0, fake.get(), "n", core::TopicType::integer);
+  auto sub = hub.subscribe(id, 0, fake.get(), "n", topics::TopicType::integer);
   hub.update(id, "n", O(R"({"type":"add","value":2})"));
   dispatcher.drain();
   std::vector<std::string> kinds;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/sync_hub.hpp"
 #include "core/timers.hpp"
-#include "dialects/chatroom/sink.hpp"
+#include "recording_sink.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::test {
 
@@ -39,7 +39,7 @@ class ManualTimers final : public core::Timers {
 
 // A hub client that records what it is sent: private messages, and topic updates (as a
 // subscriber, filtering by revision as a dialect must).
-class FakeClient final : public core::SyncClient, public core::Subscriber {
+class FakeClient final : public topics::SyncClient, public core::Subscriber {
  public:
   struct Private {
     std::string kind;
@@ -67,29 +67,9 @@ class FakeClient final : public core::SyncClient, public core::Subscriber {
 };
 
 // Records what a ChatRoom connection sends. Frames are the text itself.
-class ChatroomSink final : public dialects::chatroom::Sink {
- public:
-  void send_text(std::string text) override { sent.push_back(std::move(text)); }
-  core::Frame make_frame(std::string text) override {
-    ++frames_made;
-    return std::make_shared<const std::string>(std::move(text));
-  }
-  void send_frame(const core::Frame& frame) override { sent.push_back(*frame); }
-  void close(std::uint16_t code, std::string_view reason) override {
-    close_code = code;
-    close_reason = reason;
-  }
-  // Everything sent so far, parsed, and forgotten.
-  std::vector<boost::json::object> take() {
-    std::vector<boost::json::object> out;
-    for (auto& s : sent) out.push_back(boost::json::parse(s).as_object());
-    sent.clear();
-    return out;
-  }
-  std::vector<std::string> sent;
-  int frames_made = 0;
-  std::uint16_t close_code = 0;
-  std::string close_reason;
+// The shared recording sink; what was sent comes back as JSON objects.
+struct ChatroomSink final : RecordingSink {
+  std::vector<boost::json::object> take() { return take_objects(); }
 };
 
 }  // namespace parley::test

@@ -1,6 +1,6 @@
 #pragma once
-// Fakes for the Heavenland unit tests: a recording sink, a scripted authenticator and a manual
-// clock.
+// Fakes for the Heavenland unit tests: a sink that parses what was sent, a scripted authenticator
+// and a manual clock.
 #include <boost/json/parse.hpp>
 #include <deque>
 #include <string>
@@ -8,37 +8,16 @@
 
 #include "dialects/heavenland/authenticator.hpp"
 #include "dialects/heavenland/login_limiter.hpp"
-#include "dialects/heavenland/sink.hpp"
+#include "recording_sink.hpp"
 
 namespace parley::test {
 
 namespace hl = dialects::heavenland;
 
 // Records what a connection sends; frames are the text itself.
-class HeavenlandSink final : public hl::Sink {
- public:
-  void send_text(std::string text) override { sent.push_back(std::move(text)); }
-  core::Frame make_frame(std::string text) override {
-    ++frames_made;
-    return std::make_shared<const std::string>(std::move(text));
-  }
-  void send_frame(const core::Frame& frame) override {
-    sent.push_back(*frame);
-    shared.push_back(frame);
-  }
-  void close(std::uint16_t code, std::string_view) override { close_code = code; }
-  // What was sent, parsed, and forgotten.
-  std::vector<boost::json::value> take() {
-    std::vector<boost::json::value> out;
-    for (const auto& s : sent) out.push_back(boost::json::parse(s));
-    sent.clear();
-    return out;
-  }
-
-  std::vector<std::string> sent;
-  std::vector<core::Frame> shared;
-  int frames_made = 0;
-  std::uint16_t close_code = 0;
+// The shared recording sink; what was sent comes back parsed.
+struct HeavenlandSink final : RecordingSink {
+  std::vector<boost::json::value> take() { return take_json(); }
 };
 
 // Holds each login until the test completes it with complete().

@@ -24,7 +24,7 @@ class SqliteTopicStoreTest : public ::testing::Test {
 
   // The "hub": records by name, read by the store's writer.
   SqliteTopicStore::Snapshot source() {
-    return [this](const std::string& name) -> std::optional<core::TopicRecord> {
+    return [this](const std::string& name) -> std::optional<topics::TopicRecord> {
       std::lock_guard lock(mutex);
       ++reads;
       auto it = topics.find(name);
@@ -34,12 +34,12 @@ class SqliteTopicStoreTest : public ::testing::Test {
   }
   void put(const std::string& name, std::string value, std::uint64_t revision) {
     std::lock_guard lock(mutex);
-    topics[name] = core::TopicRecord{name, "generic", std::move(value), "", revision, ""};
+    topics[name] = topics::TopicRecord{name, "generic", std::move(value), "", revision, ""};
   }
 
   fs::path dir;
   std::mutex mutex;
-  std::map<std::string, core::TopicRecord> topics;
+  std::map<std::string, topics::TopicRecord> topics;
   std::atomic<int> reads{0};
 };
 

@@ -1,5 +1,5 @@
 // SyncHub: topics shared by clients, the service relay, validation by a client, special topics.
-#include "core/sync_hub.hpp"
+#include "topics/sync_hub.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "core/local_broker.hpp"
 #include "test_support.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 namespace {
 
 namespace json = boost::json;
@@ -83,7 +83,7 @@ class SyncHubTest : public ::testing::Test {
 
   test::QueueDispatcher dispatcher;
   test::ManualTimers timers;
-  LocalBroker broker;
+  core::LocalBroker broker;
   std::unique_ptr<SyncHub> hub;
 };
 
@@ -541,4 +541,4 @@ TEST_F(ValidationTest, TooManyWaitingChangesAreRejected) {
 }
 
 }  // namespace
-}  // namespace parley::core
+}  // namespace parley::topics

@@ -1,12 +1,12 @@
 #pragma once
-// Fakes shared by the unit tests: an inline dispatcher and a recording Phoenix sink.
+// Fakes shared by the unit tests: an inline dispatcher, and the recording sink.
 #include <deque>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "core/subscriber.hpp"
-#include "dialects/phoenix/sink.hpp"
+#include "recording_sink.hpp"
 
 namespace parley::test {
 
@@ -30,35 +30,6 @@ class QueueDispatcher final : public core::Dispatcher {
 
  private:
   std::size_t threads_;
-};
-
-// Records what a Phoenix connection sends. Frames are the text itself (no transport framing).
-class RecordingSink final : public dialects::phoenix::Sink {
- public:
-  void send_text(std::string text) override { sent.push_back(std::move(text)); }
-  core::Frame make_frame(std::string text) override {
-    ++frames_made;
-    return std::make_shared<const std::string>(std::move(text));
-  }
-  void send_frame(const core::Frame& frame) override {
-    sent.push_back(*frame);
-    shared.push_back(frame);
-  }
-  void close(std::uint16_t code, std::string_view reason) override {
-    close_code = code;
-    close_reason = reason;
-  }
-  std::vector<std::string> take() {
-    auto out = std::move(sent);
-    sent.clear();
-    return out;
-  }
-
-  std::vector<std::string> sent;
-  std::vector<core::Frame> shared;
-  int frames_made = 0;
-  std::uint16_t close_code = 0;
-  std::string close_reason;
 };
 
 }  // namespace parley::test

@@ -1,19 +1,19 @@
 // Every change type of every topic type: applied, inverted, and rejected for each invalid case
 // (chatroom.ref.md, "Serialized Change forms" and "Inverses").
-#include "core/topic_change.hpp"
+#include "topics/topic_change.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-namespace parley::core {
+namespace parley::topics {
 namespace {
 
 namespace json = boost::json;
 
 }  // namespace
-}  // namespace parley::core
+}  // namespace parley::topics
 
 namespace boost::json {
 // Readable failures: JSON values print as JSON.
@@ -21,7 +21,7 @@ inline void PrintTo(const value& v, std::ostream* os) { *os << serialize(v); }
 inline void PrintTo(const object& o, std::ostream* os) { *os << serialize(o); }
 }  // namespace boost::json
 
-namespace parley::core {
+namespace parley::topics {
 namespace {
 
 json::value J(std::string_view text) { return json::parse(text); }
@@ -499,4 +499,4 @@ TEST(TopicTypes, NamesAndDefaults) {
 }
 
 }  // namespace
-}  // namespace parley::core
+}  // namespace parley::topics

@@ -1,6 +1,6 @@
 // String topics: inserts and deletes made against an older version are rebased onto the
 // current one (concurrent editing), as ChatRoom's server does.
-#include "core/topic_rebase.hpp"
+#include "topics/topic_rebase.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 #include <random>
 #include <set>
 
-#include "core/topic_change.hpp"
+#include "topics/topic_change.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 namespace {
 
 namespace json = boost::json;
@@ -316,4 +316,4 @@ TEST(TopicRebase, RandomConcurrentDeletesRemoveTheUnion) {
 }
 
 }  // namespace
-}  // namespace parley::core
+}  // namespace parley::topics

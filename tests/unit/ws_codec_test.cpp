@@ -769,5 +769,30 @@ TEST(WsParserErrors, ErrorCarriesAReasonAndLaterFeedsAreIgnored) {
   EXPECT_TRUE(rec.events.empty());
 }
 
+TEST(WsParserLimits, LargeMessageBufferReleasedWhenDone) {
+  // An idle connection must not keep a large parse buffer after one large message.
+  FrameParser parser(64 * 1024);
+  Recorder rec;
+  ASSERT_FALSE(parser.feed(client_frame(Opcode::binary, pattern(60 * 1024)), rec));
+  ASSERT_EQ(rec.events.size(), 1u);
+  EXPECT_LE(parser.buffer_capacity(), FrameParser::kKeptMessageCapacity);
+  // Small messages keep their buffer (no allocation per message).
+  ASSERT_FALSE(parser.feed(client_frame(Opcode::text, "hi"), rec));
+  EXPECT_GT(parser.buffer_capacity(), 0u);
+}
+
+TEST(WsParserLimits, EveryFrameIsCounted) {
+  // Fragments and control frames count against the rate limit, not only whole messages.
+  FrameParser parser;
+  Recorder rec;
+  std::string in = client_frame(Opcode::text, "a", not_fin());
+  for (int i = 0; i < 10; ++i) in += client_frame(Opcode::continuation, "", not_fin());
+  in += client_frame(Opcode::ping, "p");
+  in += client_frame(Opcode::continuation, "b");
+  ASSERT_FALSE(parser.feed(in, rec));
+  EXPECT_EQ(parser.frames(), 13u);
+  EXPECT_EQ(rec.events.size(), 2u);  // the ping, then the message
+}
+
 }  // namespace
 }  // namespace parley::net::ws

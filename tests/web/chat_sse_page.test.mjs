@@ -7,30 +7,18 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startServer, withServerLog } from '../e2e/lib/server.mjs';
-import { configArgs, listenerPort, uuid } from '../e2e/lib/chat_sse.mjs';
-
-const ROOT = process.env.PARLEY_ROOT;
-if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');
-const require = createRequire(`${ROOT}/package.json`);
-const { chromium } = require('playwright-core');
+import { configArgs, listenerPort, startServer, withServerLog } from '../e2e/lib/server.mjs';
+import { uuid } from '../e2e/lib/chat_sse.mjs';
+import { launchBrowser } from './lib/browser.mjs';
 
 const WAIT = 5000;
 const DEMO_CHANNEL = 'c3743620-cc30-11e6-9d9d-cec0c932ce01'; // the original README's channel
 
 let server;
 let browser;
-const contexts = [];
-const pageErrors = [];
 
-async function openPage(url, label) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`${label}: ${err.message}`));
-  await page.goto(url);
-  return page;
+function openPage(url, label) {
+  return browser.openPage(url, { label, viewport: { width: 900, height: 700 } });
 }
 
 async function openChat(base, channel, label) {
@@ -73,17 +61,11 @@ receive_listen = "127.0.0.1:0"
 page_listen = "127.0.0.1:0"
 `),
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  if (browser) await browser.close().catch(() => {});
+  if (browser) await browser.close();
   if (server) {
     const code = await server.stop();
     if (code !== 0) console.log(`# parley exited with code ${code} after SIGTERM`);
@@ -197,6 +179,6 @@ describe('Chat SSE demo page', { timeout: 90_000 }, () => {
   }));
 
   it('no JavaScript errors on any page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });

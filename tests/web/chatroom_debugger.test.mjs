@@ -7,15 +7,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, withServerLog } from '../e2e/lib/server.mjs';
+import { configArgs, listenerPort, startServer, withServerLog } from '../e2e/lib/server.mjs';
+import { launchBrowser } from './lib/browser.mjs';
 
 const ROOT = process.env.PARLEY_ROOT;
 if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');
 const require = createRequire(`${ROOT}/package.json`);
-const { chromium } = require('playwright-core');
 const WebSocket = require('ws');
 
 const WAIT = 5000;
@@ -24,20 +21,7 @@ let server;
 let debugUrl;
 let browser;
 let page;
-const pageErrors = [];
 const sockets = [];
-
-/** The port of the listener called `name`, from the server's log. */
-async function listenerPort(name) {
-  const re = new RegExp(`listening on 127\\.0\\.0\\.1:(\\d+) \\(${name}\\)`);
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    const m = re.exec(server.log);
-    if (m) return Number(m[1]);
-    if (Date.now() > deadline) throw new Error(`no "${name}" listener in the log`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A ChatRoom client: {id, send(type, content), next(pred)}. */
 async function chatroomClient() {
@@ -94,22 +78,16 @@ async function logTexts() {
 }
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-chatroom-web-'));
-  const config = join(dir, 'parley.toml');
-  writeFileSync(config, '[chatroom]\ndebug = true\ndebug_listen = "127.0.0.1:0"\n');
-  server = await startServer({ args: ['--config', config] });
-  debugUrl = `http://127.0.0.1:${await listenerPort('chatroom-debug')}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  server = await startServer({
+    args: configArgs('[chatroom]\ndebug = true\ndebug_listen = "127.0.0.1:0"\n'),
   });
+  debugUrl = `http://127.0.0.1:${await listenerPort(server, 'chatroom-debug')}`;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   for (const ws of sockets) ws.terminate();
-  if (browser) await browser.close().catch(() => {});
+  if (browser) await browser.close();
   if (server) await server.stop();
 });
 
@@ -128,10 +106,8 @@ describe('ChatRoom debugger page', { timeout: 60_000 }, () => {
   }));
 
   it('goes live and shows the server status topic', () => withServerLog(server, async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${debugUrl}/`);
+    page = await browser.openPage(`${debugUrl}/`,
+      { label: 'debugger', viewport: { width: 1200, height: 800 } });
     await page.waitForFunction(() => document.getElementById('status').textContent === 'live',
       null, { timeout: WAIT });
     const status = await topicRow('_chatroom/server_status');
@@ -200,6 +176,6 @@ describe('ChatRoom debugger page', { timeout: 60_000 }, () => {
     await waitForTopic('score', 'value === 42', 'score = 42 after reload');
     await waitForTopic('doc', 'value === "hello"', 'doc after reload');
     assert.ok((await logTexts()).length > 0);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   }));
 });

@@ -8,30 +8,18 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { startServer, withServerLog } from '../e2e/lib/server.mjs';
-
-const ROOT = process.env.PARLEY_ROOT;
-if (!ROOT) throw new Error('PARLEY_ROOT is not set (the repo root)');
-const require = createRequire(`${ROOT}/package.json`);
-const { chromium } = require('playwright-core');
+import { launchBrowser } from './lib/browser.mjs';
 
 const WAIT = 5000; // ms, for every auto-waiting expectation
 const IDLE_TYPING_MS = 2000; // the page sends typing:false after this long without keystrokes
 
 let server;
 let browser;
-const contexts = [];
-const pageErrors = [];
 
 /** Opens `path` in a fresh browser context (own localStorage), recording JS errors. */
-async function openPage(path, label) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(`${label}: ${err.message}`));
-  await page.goto(server.url + path);
-  return page;
+function openPage(path, label) {
+  return browser.openPage(server.url + path, { label });
 }
 
 /** Opens /c/<room> and joins as `name`; resolves once the page shows "connected". */
@@ -92,17 +80,11 @@ async function send(page, body, how = 'enter') {
 
 before(async () => {
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  if (browser) await browser.close().catch(() => {});
+  if (browser) await browser.close();
   if (server) {
     const code = await server.stop();
     // Reported, not asserted: a clean SIGTERM shutdown is the server tests' business.
@@ -221,7 +203,7 @@ describe('Hub web chat page', { timeout: 60_000 }, () => {
 
   it('the username is remembered and prefilled', () => withServerLog(server, async () => {
     const again = await alice.context().newPage();
-    again.on('pageerror', (err) => pageErrors.push(`alice#2: ${err.message}`));
+    browser.watch(again, 'alice#2');
     await again.goto(`${server.url}/c/lobby`);
     assert.equal(await again.locator('#username').inputValue(), 'alice');
     await again.close();
@@ -248,6 +230,6 @@ describe('Hub web chat page', { timeout: 60_000 }, () => {
   }));
 
   it('no JavaScript errors on any page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(browser.pageErrors, []);
   });
 });

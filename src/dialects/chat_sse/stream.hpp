@@ -1,6 +1,6 @@
 #pragma once
-// Chat Broadcast SSE: one GET /chat/receive/{channel_id} stream, as a state machine that net
-// binds to an HTTP stream session (and the unit tests to a recording sink).
+// Chat Broadcast SSE: one GET /chat/receive/{channel_id} stream, as the dialect connection of an
+// HTTP stream (and of a recording sink in the unit tests).
 //
 // Design: open() subscribes first and reads history second, both on the stream's I/O thread.
 // A message committed in between is then both in the history and posted to this thread; it is
@@ -14,21 +14,11 @@
 #include <string>
 
 #include "core/broker.hpp"
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "core/subscriber.hpp"
 
 namespace parley::dialects::chat_sse {
-
-// What a stream needs from its transport.
-class StreamSink {
- public:
-  virtual ~StreamSink() = default;
-  // Sends bytes to this stream only.
-  virtual void send_text(std::string text) = 0;
-  // Sends a frame that other streams may share: its bytes go on the wire as they are.
-  virtual void send_frame(const core::Frame& frame) = 0;
-  // Ends the response once what is queued is written. Nothing more is sent after it.
-  virtual void end() = 0;
-};
 
 struct StreamOptions {
   std::chrono::milliseconds retry{3000};  // the `retry:` sent first; 0: none
@@ -37,26 +27,34 @@ struct StreamOptions {
   // stream ends after one part and EventSource reconnects with the Last-Event-ID it reached,
   // so a resume never overflows the connection's queue (max_queue_bytes).
   std::size_t replay_bytes = 2 * 1024 * 1024;
+  std::chrono::milliseconds keepalive{15'000};  // a comment this often; 0: none
 };
 
 // The keep-alive comment as a frame shared by every stream.
 const core::Frame& keep_alive_frame();
 
-class Stream final : public core::Subscriber {
+class Stream final : public core::DialectConnection, public core::Subscriber {
  public:
-  // channel: the core channel; thread: the I/O thread of the stream (every call happens on it).
-  Stream(core::Broker& broker, StreamSink& sink, std::string channel, std::size_t thread,
-         StreamOptions options);
+  // channel: the core channel. after: resume after this offset (Last-Event-ID, ?since=); empty:
+  // live messages only (the original's behaviour). Every call happens on sink.thread().
+  Stream(core::Broker& broker, core::Sink& sink, std::string channel,
+         std::optional<std::uint64_t> after, StreamOptions options);
   ~Stream() override;
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
-  // Sends `retry:`, subscribes, then replays the kept messages with an offset > *after (none
-  // when after is empty: the original's behaviour, live messages only). When the broker refuses
-  // the subscription (its channel limit) the stream ends at once (logged): EventSource retries.
-  void open(std::optional<std::uint64_t> after);
+  // Sends `retry:`, subscribes, then replays the kept messages with an offset > after; arms the
+  // keep-alive. When the broker refuses the subscription (its channel limit) the stream ends at
+  // once (logged): EventSource retries.
+  void on_open() override;
+  void on_text(std::string_view) override {}
+  // What the client sends on a stream is ignored, as by the original, up to kMaxIgnoredBytes.
+  bool on_binary(std::string_view data) override {
+    ignored_ += data.size();
+    return ignored_ <= kMaxIgnoredBytes;
+  }
   // Unsubscribes; nothing is sent afterwards. Idempotent.
-  void close();
+  void on_close() override;
   // Sends the keep-alive comment.
   void keep_alive();
 
@@ -65,12 +63,16 @@ class Stream final : public core::Subscriber {
   std::uint64_t last_offset() const { return last_offset_; }
 
  private:
+  void arm_keep_alive();
+
   core::Broker& broker_;
-  StreamSink& sink_;
+  core::Sink& sink_;
   const std::string channel_;
+  const std::optional<std::uint64_t> after_;
   const std::size_t thread_;
   const StreamOptions options_;
   std::uint64_t last_offset_ = 0;  // of the newest message sent
+  std::size_t ignored_ = 0;        // bytes the client sent
   bool subscribed_ = false;
   bool closed_ = false;
 };

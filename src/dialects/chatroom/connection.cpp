@@ -23,7 +23,7 @@ json::value field_or_null(const json::object& body, std::string_view key) {
 
 }  // namespace
 
-Connection::Connection(core::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
+Connection::Connection(topics::SyncHub& hub, core::Sink& sink, std::size_t thread, std::string peer,
                        Envelope envelope, ConnectionOptions options)
     : hub_(hub),
       sink_(sink),
@@ -32,15 +32,15 @@ Connection::Connection(core::SyncHub& hub, Sink& sink, std::size_t thread, std::
       envelope_(envelope),
       options_(options) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() { on_close(); }
 
-void Connection::open() {
+void Connection::on_open() {
   id_ = hub_.connect(thread_, weak_from_this(), peer_);
   spdlog::info("chatroom: client {} connected, peer={}", id_, peer_);
   send("hello", json::object{{"id", id_}});
 }
 
-void Connection::close() {
+void Connection::on_close() {
   if (closed_ || id_ == 0) return;
   closed_ = true;
   for (const auto& [topic, revision] : subscribed_) hub_.unsubscribe(thread_, this, topic);
@@ -76,14 +76,14 @@ void Connection::on_subscribe(const json::object& body) {
   if (!topic)
     return reject(field_or_null(body, "topic_name"), nullptr,
                   "subscribe needs a topic_name: a non-empty string");
-  std::optional<core::TopicType> type;
+  std::optional<topics::TopicType> type;
   if (const json::value* t = body.if_contains("type"); t && !t->is_null()) {
-    if (t->is_string()) type = core::parse_topic_type(t->get_string());
+    if (t->is_string()) type = topics::parse_topic_type(t->get_string());
     if (!type)
       return reject(*topic, nullptr,
                     fmt::format("unknown topic type {}: use generic, string, int, float, set, "
                                 "list, dict or event",
-                                core::json_preview(*t)));
+                                topics::json_preview(*t)));
   }
   std::string name(*topic);
   if (!subscribed_.contains(name) && subscribed_.size() >= options_.max_subscriptions)
@@ -91,13 +91,13 @@ void Connection::on_subscribe(const json::object& body) {
                   fmt::format("too many subscriptions (at most {})", options_.max_subscriptions));
   auto result = hub_.subscribe(id_, thread_, this, name, type);
   if (auto* error = std::get_if<std::string>(&result)) return reject(*topic, nullptr, *error);
-  auto& ok = std::get<core::SyncHub::Subscribed>(result);
+  auto& ok = std::get<topics::SyncHub::Subscribed>(result);
   subscribed_[name] = ok.revision;
-  if (ok.type != core::TopicType::event)
+  if (ok.type != topics::TopicType::event)
     send("update", json::object{{"topic_name", name}, {"change", std::move(ok.change)}});
   if (ok.type_differs)
-    tell(fmt::format("topic '{}' is a {} topic, not {}", name, core::topic_type_name(ok.type),
-                     core::topic_type_name(*type)));
+    tell(fmt::format("topic '{}' is a {} topic, not {}", name, topics::topic_type_name(ok.type),
+                     topics::topic_type_name(*type)));
 }
 
 void Connection::on_unsubscribe(const json::object& body) {

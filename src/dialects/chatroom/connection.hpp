@@ -12,9 +12,10 @@
 #include <string>
 #include <string_view>
 
-#include "core/sync_hub.hpp"
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "dialects/chatroom/message.hpp"
-#include "dialects/chatroom/sink.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::dialects::chatroom {
 
@@ -22,21 +23,22 @@ struct ConnectionOptions {
   std::size_t max_subscriptions = 100;  // topics subscribed at once
 };
 
-class Connection final : public core::Subscriber,
-                         public core::SyncClient,
+class Connection final : public core::DialectConnection,
+                         public core::Subscriber,
+                         public topics::SyncClient,
                          public std::enable_shared_from_this<Connection> {
  public:
-  Connection(core::SyncHub& hub, Sink& sink, std::size_t thread, std::string peer,
+  Connection(topics::SyncHub& hub, core::Sink& sink, std::size_t thread, std::string peer,
              Envelope envelope, ConnectionOptions options = {});
-  // Calls close().
+  // Calls on_close().
   ~Connection() override;
 
   // Joins the hub and sends hello {id}. Call once, right after construction.
-  void open();
+  void on_open() override;
   // One complete text message from the client.
-  void on_text(std::string_view text);
+  void on_text(std::string_view text) override;
   // Unsubscribes every topic and leaves the hub. Idempotent; nothing is sent after it.
-  void close();
+  void on_close() override;
 
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
   void deliver_private(std::string_view kind, const boost::json::object& content) override;
@@ -60,8 +62,8 @@ class Connection final : public core::Subscriber,
   void reject(const boost::json::value& topic, const boost::json::value& change,
               std::string reason);
 
-  core::SyncHub& hub_;
-  Sink& sink_;
+  topics::SyncHub& hub_;
+  core::Sink& sink_;
   const std::size_t thread_;
   const std::string peer_;
   const Envelope envelope_;

@@ -7,7 +7,7 @@ namespace parley::dialects::chatroom {
 
 namespace json = boost::json;
 
-DebugFeed::DebugFeed(core::Broker& broker, const core::SyncHub& hub, std::size_t log_size,
+DebugFeed::DebugFeed(core::Broker& broker, const topics::SyncHub& hub, std::size_t log_size,
                      std::function<std::int64_t()> now_ms)
     : broker_(broker), hub_(hub), log_size_(log_size), now_ms_(std::move(now_ms)) {
   if (!now_ms_) {
@@ -62,10 +62,10 @@ void DebugFeed::on_client(std::uint64_t id, const std::string& peer, bool connec
        json::object{{"client", id}, {"peer", peer}});
 }
 
-void DebugFeed::on_topic(const core::TopicState& topic, const json::object* change,
+void DebugFeed::on_topic(const topics::TopicState& topic, const json::object* change,
                          std::uint64_t client) {
   json::object state{{"name", topic.name},
-                     {"type", core::topic_type_name(topic.type)},
+                     {"type", topics::topic_type_name(topic.type)},
                      {"value", topic.value},
                      {"version", topic.version},
                      {"revision", topic.revision}};

@@ -16,18 +16,18 @@
 #include <string>
 
 #include "core/broker.hpp"
-#include "core/sync_hub.hpp"
+#include "topics/sync_hub.hpp"
 
 namespace parley::dialects::chatroom {
 
-class DebugFeed final : public core::SyncObserver {
+class DebugFeed final : public topics::SyncObserver {
  public:
   static constexpr std::string_view kChannel = "chatroom/debug";
   static constexpr std::string_view kDialect = "chatroom-debug";
   static constexpr std::uint32_t kFormatSse = 0x6310;
 
   // hub is only read (snapshot); now_ms: unix time in ms (system clock when empty).
-  DebugFeed(core::Broker& broker, const core::SyncHub& hub, std::size_t log_size = 200,
+  DebugFeed(core::Broker& broker, const topics::SyncHub& hub, std::size_t log_size = 200,
             std::function<std::int64_t()> now_ms = {});
 
   // {"kind": "snapshot", "seq", "clients", "topics", "services", "log": [events, oldest first]}
@@ -37,7 +37,7 @@ class DebugFeed final : public core::SyncObserver {
   static std::string render_sse(const boost::json::object& event);
 
   void on_client(std::uint64_t id, const std::string& peer, bool connected) override;
-  void on_topic(const core::TopicState& topic, const boost::json::object* change,
+  void on_topic(const topics::TopicState& topic, const boost::json::object* change,
                 std::uint64_t client) override;
   void on_rejected(const std::string& topic, const boost::json::object& change,
                    const std::string& reason, std::uint64_t client) override;
@@ -50,7 +50,7 @@ class DebugFeed final : public core::SyncObserver {
   void emit(std::string_view kind, boost::json::object event, boost::json::value state = nullptr);
 
   core::Broker& broker_;
-  const core::SyncHub& hub_;
+  const topics::SyncHub& hub_;
   const std::size_t log_size_;
   std::function<std::int64_t()> now_ms_;
   mutable std::mutex mutex_;

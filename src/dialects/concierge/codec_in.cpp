@@ -3,22 +3,18 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/overloaded.hpp"
 #include "dialects/concierge/codec.hpp"
 #include "dialects/concierge/codec_json.hpp"
+#include "dialects/concierge/codec_table.hpp"
 
 namespace parley::dialects::concierge {
 
 namespace json = boost::json;
 using detail::Fields;
+using detail::ParsedObject;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 constexpr std::string_view kVariantsIn =
     "`IDENTIFY`, `MESSAGE`, `SELF_SUBSCRIBE`, `SELF_UNSUBSCRIBE`, `SELF_FETCH`, `SELF_SET_SEQ`, "
@@ -28,6 +24,52 @@ constexpr std::string_view kVariantsIn =
 json::value optional_json(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
 }
+
+// The fields of each client payload with fields, read in the order of the original's structs
+// (so the first error reported is the same). Payloads with the same fields share a reader.
+struct InFields {
+  static void read(Fields& f, const ParsedObject&, in::Identify& p) {
+    f.string("name", p.name);
+    f.optional_string("nickname", p.nickname);
+    f.string("version", p.version);
+    f.optional_string("secret", p.secret);
+    f.string_list("tags", p.tags, false);
+  }
+  template <class T>
+  requires detail::one_of<T, in::SelfSubscribe, in::SelfUnsubscribe, in::ServiceDelete,
+                          in::ServiceFetch>
+  static void read(Fields& f, const ParsedObject&, T& p) { f.string("service", p.service); }
+  static void read(Fields& f, const ParsedObject&, in::SelfSetSeq& p) { f.u64("seq", p.seq); }
+  static void read(Fields& f, const ParsedObject&, in::ServiceCreate& p) {
+    f.string("service", p.service);
+    f.optional_string("nickname", p.nickname);
+  }
+  static void read(Fields& f, const ParsedObject&, in::ClientFetch& p) { f.uuid("uuid", p.uuid); }
+  // "data" is kept as its raw text; "origin" is ignored.
+  static void read(Fields& f, const ParsedObject& parsed, in::Message& p) {
+    f.target("target", p.target);
+    f.raw(parsed, "data", p.data);
+  }
+};
+
+using Row = detail::Rows<PayloadIn, InFields>;
+
+// Every client payload, in the order of PayloadIn.
+constexpr detail::Kind<PayloadIn> kIn[] = {
+    Row::of<in::Identify>("IDENTIFY"),
+    Row::of<in::SelfSubscribe>("SELF_SUBSCRIBE"),
+    Row::of<in::SelfUnsubscribe>("SELF_UNSUBSCRIBE"),
+    Row::of<in::SelfFetch>("SELF_FETCH"),
+    Row::of<in::SelfSetSeq>("SELF_SET_SEQ"),
+    Row::of<in::ServiceCreate>("SERVICE_CREATE"),
+    Row::of<in::ServiceDelete>("SERVICE_DELETE"),
+    Row::of<in::ServiceFetch>("SERVICE_FETCH"),
+    Row::of<in::ServiceFetchAll>("SERVICE_FETCH_ALL"),
+    Row::of<in::ClientFetch>("CLIENT_FETCH"),
+    Row::of<in::ClientFetchAll>("CLIENT_FETCH_ALL"),
+    Row::of<in::Message>("MESSAGE"),
+};
+static_assert(detail::covers_in_order(kIn));
 
 }  // namespace
 
@@ -125,24 +167,7 @@ bool valid_client_name(std::string_view name) {
   return true;
 }
 
-std::string_view type_name(const PayloadIn& p) {
-  return std::visit(
-      overloaded{
-          [](const in::Identify&) { return std::string_view("IDENTIFY"); },
-          [](const in::SelfSubscribe&) { return std::string_view("SELF_SUBSCRIBE"); },
-          [](const in::SelfUnsubscribe&) { return std::string_view("SELF_UNSUBSCRIBE"); },
-          [](const in::SelfFetch&) { return std::string_view("SELF_FETCH"); },
-          [](const in::SelfSetSeq&) { return std::string_view("SELF_SET_SEQ"); },
-          [](const in::ServiceCreate&) { return std::string_view("SERVICE_CREATE"); },
-          [](const in::ServiceDelete&) { return std::string_view("SERVICE_DELETE"); },
-          [](const in::ServiceFetch&) { return std::string_view("SERVICE_FETCH"); },
-          [](const in::ServiceFetchAll&) { return std::string_view("SERVICE_FETCH_ALL"); },
-          [](const in::ClientFetch&) { return std::string_view("CLIENT_FETCH"); },
-          [](const in::ClientFetchAll&) { return std::string_view("CLIENT_FETCH_ALL"); },
-          [](const in::Message&) { return std::string_view("MESSAGE"); },
-      },
-      p);
-}
+std::string_view type_name(const PayloadIn& p) { return kIn[p.index()].type; }
 
 std::variant<PayloadIn, DecodeError> decode_in(std::string_view text) {
   detail::ParsedObject parsed;
@@ -151,61 +176,12 @@ std::variant<PayloadIn, DecodeError> decode_in(std::string_view text) {
     return DecodeError{std::move(error)};
   Fields f(parsed.object);
 
-  PayloadIn out;
-  if (type == "IDENTIFY") {
-    in::Identify p;
-    f.string("name", p.name);
-    f.optional_string("nickname", p.nickname);
-    f.string("version", p.version);
-    f.optional_string("secret", p.secret);
-    f.string_list("tags", p.tags, false);
-    out = std::move(p);
-  } else if (type == "MESSAGE") {
-    in::Message p;
-    f.target("target", p.target);
-    std::string_view data = parsed.raw_of("data");
-    if (f.ok() && data.empty()) return DecodeError{"missing field `data`"};
-    p.data = std::string(data);
-    out = std::move(p);
-  } else if (type == "SELF_SUBSCRIBE") {
-    in::SelfSubscribe p;
-    f.string("service", p.service);
-    out = std::move(p);
-  } else if (type == "SELF_UNSUBSCRIBE") {
-    in::SelfUnsubscribe p;
-    f.string("service", p.service);
-    out = std::move(p);
-  } else if (type == "SELF_FETCH") {
-    out = in::SelfFetch{};
-  } else if (type == "SELF_SET_SEQ") {
-    in::SelfSetSeq p;
-    f.u64("seq", p.seq);
-    out = p;
-  } else if (type == "SERVICE_CREATE") {
-    in::ServiceCreate p;
-    f.string("service", p.service);
-    f.optional_string("nickname", p.nickname);
-    out = std::move(p);
-  } else if (type == "SERVICE_DELETE") {
-    in::ServiceDelete p;
-    f.string("service", p.service);
-    out = std::move(p);
-  } else if (type == "SERVICE_FETCH") {
-    in::ServiceFetch p;
-    f.string("service", p.service);
-    out = std::move(p);
-  } else if (type == "SERVICE_FETCH_ALL") {
-    out = in::ServiceFetchAll{};
-  } else if (type == "CLIENT_FETCH") {
-    in::ClientFetch p;
-    f.uuid("uuid", p.uuid);
-    out = std::move(p);
-  } else if (type == "CLIENT_FETCH_ALL") {
-    out = in::ClientFetchAll{};
-  } else {
+  const auto* row = detail::find_kind(kIn, type);
+  if (!row)
     return DecodeError{"unknown variant `" + type + "`, expected one of " +
                        std::string(kVariantsIn)};
-  }
+  PayloadIn out;
+  row->read(f, parsed, out);
   if (!f.ok()) return DecodeError{f.error};
   return out;
 }
@@ -214,7 +190,7 @@ std::string encode(const PayloadIn& payload) {
   using detail::envelope;
   std::string_view type = type_name(payload);
   return std::visit(
-      overloaded{
+      core::overloaded{
           [&](const in::Identify& p) {
             json::array tags;
             for (const auto& t : p.tags) tags.emplace_back(t);

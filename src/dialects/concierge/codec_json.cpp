@@ -167,6 +167,13 @@ void Fields::fail(std::string what) {
   if (error.empty()) error = std::move(what);
 }
 
+void Fields::raw(const ParsedObject& parsed, std::string_view key, std::string& out) {
+  if (!ok()) return;
+  std::string_view text = parsed.raw_of(key);
+  if (text.empty()) return fail("missing field " + quoted(key));
+  out = std::string(text);
+}
+
 const json::value* Fields::get(std::string_view key, bool required) {
   if (!ok()) return nullptr;
   const json::value* v = o_.if_contains(key);

@@ -54,6 +54,8 @@ class Fields {
   void target(std::string_view key, Target& out);
   // The fields of a client flattened into this object (an origin).
   void client_fields(ClientInfo& out);
+  // A required member's JSON text as it was sent, verbatim (a MESSAGE's "data").
+  void raw(const ParsedObject& parsed, std::string_view key, std::string& out);
 
   std::string error;
 

@@ -1,8 +1,10 @@
 // Server payloads, both ways.
 #include <boost/json/serialize.hpp>
 
+#include "core/overloaded.hpp"
 #include "dialects/concierge/codec.hpp"
 #include "dialects/concierge/codec_json.hpp"
+#include "dialects/concierge/codec_table.hpp"
 
 namespace parley::dialects::concierge {
 
@@ -10,16 +12,10 @@ namespace json = boost::json;
 using detail::client_json;
 using detail::envelope;
 using detail::Fields;
+using detail::ParsedObject;
 using detail::service_json;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 json::array services_json(const std::vector<ServiceInfo>& v) {
   json::array a;
@@ -35,53 +31,120 @@ json::array clients_json(const std::vector<ClientInfo>& v) {
   return a;
 }
 
+using Body = PayloadOut::Body;
+
+// The fields of each server payload with fields, read in the order of the original's structs
+// (so the first error reported is the same). Payloads with the same fields share a reader.
+struct OutFields {
+  static void read(Fields& f, const ParsedObject&, out::Hello& b) {
+    f.uuid("uuid", b.uuid);
+    f.string("version", b.version);
+  }
+  template <class T>
+  requires detail::one_of<T, out::SelfSubscribeResult, out::SelfUnsubscribeResult,
+                          out::ServiceCreateResult>
+  static void read(Fields& f, const ParsedObject&, T& b) {
+    f.boolean("successful", b.successful);
+    f.service("service", b.service);
+  }
+  template <class T>
+  requires detail::one_of<T, out::SelfFetchResult, out::ClientFetchResult>
+  static void read(Fields& f, const ParsedObject&, T& b) {
+    f.client("client", b.client);
+    f.services("subscriptions", b.subscriptions);
+  }
+  template <class T>
+  requires detail::one_of<T, out::ServiceDeleteResult, out::ServiceFetchResult>
+  static void read(Fields& f, const ParsedObject&, T& b) { f.service("service", b.service); }
+  static void read(Fields& f, const ParsedObject&, out::ServiceFetchAllResult& b) {
+    f.services("services", b.services);
+  }
+  static void read(Fields& f, const ParsedObject&, out::ClientFetchAllResult& b) {
+    f.clients("clients", b.clients);
+  }
+  template <class T>
+  requires detail::one_of<T, out::ClientJoined, out::ClientLeft>
+  static void read(Fields& f, const ParsedObject&, T& b) { f.client("client", b.client); }
+  template <class T>
+  requires detail::one_of<T, out::ServiceClientSubscribed, out::ServiceClientUnsubscribed>
+  static void read(Fields& f, const ParsedObject&, T& b) {
+    f.client("client", b.client);
+    f.service("service", b.service);
+  }
+  template <class T>
+  requires detail::one_of<T, out::ErrorInternal, out::ErrorProtocol>
+  static void read(Fields& f, const ParsedObject&, T& b) { f.string("desc", b.desc); }
+  static void read(Fields& f, const ParsedObject&, out::InvalidName& b) {
+    f.string("name", b.name);
+  }
+  static void read(Fields& f, const ParsedObject&, out::InvalidUuid& b) {
+    f.string("uuid", b.uuid);
+  }
+  static void read(Fields& f, const ParsedObject&, out::InvalidService& b) {
+    f.string("service", b.service);
+  }
+  // "data" is kept as its raw text. An error in "origin" replaces an earlier one (in "seq").
+  static void read(Fields& f, const ParsedObject& parsed, out::Message& b) {
+    const json::value* origin = parsed.object.if_contains("origin");
+    if (!origin) {
+      f.error = "missing field `origin`";
+      return;
+    }
+    if (!origin->is_object()) {
+      f.error = "invalid type: " + detail::unexpected(*origin) + ", expected struct OriginInfo";
+      return;
+    }
+    Fields of(origin->get_object());
+    of.client_fields(b.origin.client);
+    of.optional_service("service", b.origin.service);
+    if (!of.ok()) {
+      f.error = std::move(of.error);
+      return;
+    }
+    f.target("target", b.target);
+    f.raw(parsed, "data", b.data);
+  }
+};
+
+using Row = detail::Rows<Body, OutFields>;
+
+// Every server payload, in the order of PayloadOut::Body.
+constexpr detail::Kind<Body> kOut[] = {
+    Row::of<out::Hello>("HELLO"),
+    Row::of<out::Ok>("OK"),
+    Row::of<out::Bad>("BAD"),
+    Row::of<out::SelfSubscribeResult>("SELF_SUBSCRIBE_RESULT"),
+    Row::of<out::SelfUnsubscribeResult>("SELF_UNSUBSCRIBE_RESULT"),
+    Row::of<out::SelfFetchResult>("SELF_FETCH_RESULT"),
+    Row::of<out::ServiceCreateResult>("SERVICE_CREATE_RESULT"),
+    Row::of<out::ServiceDeleteResult>("SERVICE_DELETE_RESULT"),
+    Row::of<out::ServiceFetchResult>("SERVICE_FETCH_RESULT"),
+    Row::of<out::ServiceFetchAllResult>("SERVICE_FETCH_ALL_RESULT"),
+    Row::of<out::ClientFetchResult>("CLIENT_FETCH_RESULT"),
+    Row::of<out::ClientFetchAllResult>("CLIENT_FETCH_ALL_RESULT"),
+    Row::of<out::ClientJoined>("CLIENT_JOINED"),
+    Row::of<out::ClientLeft>("CLIENT_LEFT"),
+    Row::of<out::ServiceClientSubscribed>("SERVICE_CLIENT_SUBSCRIBED"),
+    Row::of<out::ServiceClientUnsubscribed>("SERVICE_CLIENT_UNSUBSCRIBED"),
+    Row::of<out::ErrorInternal>("ERROR_INTERNAL"),
+    Row::of<out::ErrorUnsupported>("ERROR_UNSUPPORTED"),
+    Row::of<out::ErrorProtocol>("ERROR_PROTOCOL"),
+    Row::of<out::InvalidName>("INVALID_NAME"),
+    Row::of<out::InvalidUuid>("INVALID_UUID"),
+    Row::of<out::InvalidService>("INVALID_SERVICE"),
+    Row::of<out::Message>("MESSAGE"),
+};
+static_assert(detail::covers_in_order(kOut));
+
 }  // namespace
 
-std::string_view type_name(const PayloadOut::Body& body) {
-  return std::visit(
-      overloaded{
-          [](const out::Hello&) { return std::string_view("HELLO"); },
-          [](const out::Ok&) { return std::string_view("OK"); },
-          [](const out::Bad&) { return std::string_view("BAD"); },
-          [](const out::SelfSubscribeResult&) { return std::string_view("SELF_SUBSCRIBE_RESULT"); },
-          [](const out::SelfUnsubscribeResult&) {
-            return std::string_view("SELF_UNSUBSCRIBE_RESULT");
-          },
-          [](const out::SelfFetchResult&) { return std::string_view("SELF_FETCH_RESULT"); },
-          [](const out::ServiceCreateResult&) { return std::string_view("SERVICE_CREATE_RESULT"); },
-          [](const out::ServiceDeleteResult&) { return std::string_view("SERVICE_DELETE_RESULT"); },
-          [](const out::ServiceFetchResult&) { return std::string_view("SERVICE_FETCH_RESULT"); },
-          [](const out::ServiceFetchAllResult&) {
-            return std::string_view("SERVICE_FETCH_ALL_RESULT");
-          },
-          [](const out::ClientFetchResult&) { return std::string_view("CLIENT_FETCH_RESULT"); },
-          [](const out::ClientFetchAllResult&) {
-            return std::string_view("CLIENT_FETCH_ALL_RESULT");
-          },
-          [](const out::ClientJoined&) { return std::string_view("CLIENT_JOINED"); },
-          [](const out::ClientLeft&) { return std::string_view("CLIENT_LEFT"); },
-          [](const out::ServiceClientSubscribed&) {
-            return std::string_view("SERVICE_CLIENT_SUBSCRIBED");
-          },
-          [](const out::ServiceClientUnsubscribed&) {
-            return std::string_view("SERVICE_CLIENT_UNSUBSCRIBED");
-          },
-          [](const out::ErrorInternal&) { return std::string_view("ERROR_INTERNAL"); },
-          [](const out::ErrorUnsupported&) { return std::string_view("ERROR_UNSUPPORTED"); },
-          [](const out::ErrorProtocol&) { return std::string_view("ERROR_PROTOCOL"); },
-          [](const out::InvalidName&) { return std::string_view("INVALID_NAME"); },
-          [](const out::InvalidUuid&) { return std::string_view("INVALID_UUID"); },
-          [](const out::InvalidService&) { return std::string_view("INVALID_SERVICE"); },
-          [](const out::Message&) { return std::string_view("MESSAGE"); },
-      },
-      body);
-}
+std::string_view type_name(const PayloadOut::Body& body) { return kOut[body.index()].type; }
 
 std::string encode(const PayloadOut& p) {
   std::string_view type = type_name(p.body);
   auto seq = p.seq;
   return std::visit(
-      overloaded{
+      core::overloaded{
           [&](const out::Hello& b) {
             return envelope(type, seq, {{"uuid", b.uuid}, {"version", b.version}});
           },
@@ -179,115 +242,9 @@ std::variant<PayloadOut, DecodeError> decode_out(std::string_view text) {
     f.u64("seq", seq);
     p.seq = seq;
   }
-  if (type == "HELLO") {
-    out::Hello b;
-    f.uuid("uuid", b.uuid);
-    f.string("version", b.version);
-    p.body = std::move(b);
-  } else if (type == "OK") {
-    p.body = out::Ok{};
-  } else if (type == "BAD") {
-    p.body = out::Bad{};
-  } else if (type == "SELF_SUBSCRIBE_RESULT") {
-    out::SelfSubscribeResult b;
-    f.boolean("successful", b.successful);
-    f.service("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "SELF_UNSUBSCRIBE_RESULT") {
-    out::SelfUnsubscribeResult b;
-    f.boolean("successful", b.successful);
-    f.service("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "SELF_FETCH_RESULT") {
-    out::SelfFetchResult b;
-    f.client("client", b.client);
-    f.services("subscriptions", b.subscriptions);
-    p.body = std::move(b);
-  } else if (type == "SERVICE_CREATE_RESULT") {
-    out::ServiceCreateResult b;
-    f.boolean("successful", b.successful);
-    f.service("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "SERVICE_DELETE_RESULT") {
-    out::ServiceDeleteResult b;
-    f.service("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "SERVICE_FETCH_RESULT") {
-    out::ServiceFetchResult b;
-    f.service("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "SERVICE_FETCH_ALL_RESULT") {
-    out::ServiceFetchAllResult b;
-    f.services("services", b.services);
-    p.body = std::move(b);
-  } else if (type == "CLIENT_FETCH_RESULT") {
-    out::ClientFetchResult b;
-    f.client("client", b.client);
-    f.services("subscriptions", b.subscriptions);
-    p.body = std::move(b);
-  } else if (type == "CLIENT_FETCH_ALL_RESULT") {
-    out::ClientFetchAllResult b;
-    f.clients("clients", b.clients);
-    p.body = std::move(b);
-  } else if (type == "CLIENT_JOINED") {
-    out::ClientJoined b;
-    f.client("client", b.client);
-    p.body = std::move(b);
-  } else if (type == "CLIENT_LEFT") {
-    out::ClientLeft b;
-    f.client("client", b.client);
-    p.body = std::move(b);
-  } else if (type == "SERVICE_CLIENT_SUBSCRIBED") {
-    out::ServiceClientSubscribed b;
-    f.client("client", b.client);
-    f.service("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "SERVICE_CLIENT_UNSUBSCRIBED") {
-    out::ServiceClientUnsubscribed b;
-    f.client("client", b.client);
-    f.service("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "ERROR_INTERNAL") {
-    out::ErrorInternal b;
-    f.string("desc", b.desc);
-    p.body = std::move(b);
-  } else if (type == "ERROR_UNSUPPORTED") {
-    p.body = out::ErrorUnsupported{};
-  } else if (type == "ERROR_PROTOCOL") {
-    out::ErrorProtocol b;
-    f.string("desc", b.desc);
-    p.body = std::move(b);
-  } else if (type == "INVALID_NAME") {
-    out::InvalidName b;
-    f.string("name", b.name);
-    p.body = std::move(b);
-  } else if (type == "INVALID_UUID") {
-    out::InvalidUuid b;
-    f.string("uuid", b.uuid);
-    p.body = std::move(b);
-  } else if (type == "INVALID_SERVICE") {
-    out::InvalidService b;
-    f.string("service", b.service);
-    p.body = std::move(b);
-  } else if (type == "MESSAGE") {
-    out::Message b;
-    const json::value* origin = parsed.object.if_contains("origin");
-    if (!origin) return DecodeError{"missing field `origin`"};
-    if (!origin->is_object())
-      return DecodeError{"invalid type: " + detail::unexpected(*origin) +
-                         ", expected struct OriginInfo"};
-    Fields of(origin->get_object());
-    of.client_fields(b.origin.client);
-    of.optional_service("service", b.origin.service);
-    if (!of.ok()) return DecodeError{of.error};
-    f.target("target", b.target);
-    std::string_view data = parsed.raw_of("data");
-    if (f.ok() && data.empty()) return DecodeError{"missing field `data`"};
-    b.data = std::string(data);
-    p.body = std::move(b);
-  } else {
-    return DecodeError{"unknown variant `" + type + "`"};
-  }
+  const auto* row = detail::find_kind(kOut, type);
+  if (!row) return DecodeError{"unknown variant `" + type + "`"};
+  row->read(f, parsed, p.body);
   if (!f.ok()) return DecodeError{f.error};
   return p;
 }

@@ -8,8 +8,8 @@ namespace parley::dialects::concierge {
 
 namespace json = boost::json;
 
-Connection::Connection(Registry& registry, Sink& sink, std::uint64_t session, std::size_t thread,
-                       std::string peer, ConnectionOptions options)
+Connection::Connection(Registry& registry, core::Sink& sink, std::uint64_t session,
+                       std::size_t thread, std::string peer, ConnectionOptions options)
     : registry_(registry),
       sink_(sink),
       session_(session),
@@ -59,19 +59,23 @@ void Connection::close(std::uint16_t code) {
 }
 
 void Connection::on_close() {
+  bool was_open = !closed_;
   closed_ = true;
   registry_.leave(caller_);
+  if (was_open && !uuid_.empty() && options_.on_gone) options_.on_gone(uuid_);
 }
 
-void Connection::on_binary(std::string_view data) {
-  if (closed_) return;
+bool Connection::on_binary(std::string_view data) {
+  if (closed_) return true;
   last_seen_ = now();
   if (caller_.uuid.empty()) {
     spdlog::info("concierge: session={} peer={}: binary frame before IDENTIFY", session_, peer_);
-    return close(close_code::no_auth);
+    close(close_code::no_auth);
+    return true;
   }
   spdlog::debug("concierge: session={} peer={}: binary frame of {} bytes ignored", session_, peer_,
                 data.size());
+  return true;
 }
 
 void Connection::on_text(std::string_view text) {

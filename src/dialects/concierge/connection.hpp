@@ -16,9 +16,10 @@
 #include <string>
 #include <string_view>
 
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "core/subscriber.hpp"
 #include "dialects/concierge/registry.hpp"
-#include "dialects/concierge/sink.hpp"
 
 namespace parley::dialects::concierge {
 
@@ -29,28 +30,30 @@ struct ConnectionOptions {
   std::chrono::milliseconds heartbeat_timeout{10000};
   // The clock of the heartbeat; steady_clock::now when empty (tests inject one).
   std::function<std::chrono::steady_clock::time_point()> clock;
+  // Called once when an identified client's connection closes, with its uuid (its files go).
+  std::function<void(const std::string& uuid)> on_gone;
 };
 
 // The EncodeCache format of Concierge frames.
 inline constexpr std::uint32_t kFormat = 0xE201;
 
-class Connection final : public core::Subscriber {
+class Connection final : public core::DialectConnection, public core::Subscriber {
  public:
-  Connection(Registry& registry, Sink& sink, std::uint64_t session, std::size_t thread,
+  Connection(Registry& registry, core::Sink& sink, std::uint64_t session, std::size_t thread,
              std::string peer, ConnectionOptions options = {});
   // Leaves the registry if still in it.
   ~Connection() override;
 
   // The transport is open: starts the timers.
-  void on_open();
+  void on_open() override;
   // One complete text frame from the client.
-  void on_text(std::string_view text);
+  void on_text(std::string_view text) override;
   // A binary frame: refused before IDENTIFY (4003), ignored after.
-  void on_binary(std::string_view data);
+  bool on_binary(std::string_view data) override;
   // A ping or pong from the client: it is alive.
-  void on_alive();
+  void on_alive() override;
   // The transport closed (any reason): leaves the registry. Idempotent.
-  void on_close();
+  void on_close() override;
 
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
 
@@ -67,7 +70,7 @@ class Connection final : public core::Subscriber {
   std::chrono::steady_clock::time_point now() const;
 
   Registry& registry_;
-  Sink& sink_;
+  core::Sink& sink_;
   std::uint64_t session_;
   std::string peer_;
   ConnectionOptions options_;

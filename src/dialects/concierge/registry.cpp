@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/overloaded.hpp"
 #include "core/uuid.hpp"
 #include "dialects/concierge/codec.hpp"
 
@@ -12,13 +13,6 @@ namespace parley::dialects::concierge {
 namespace json = boost::json;
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 std::string render(PayloadOut::Body body, std::optional<std::uint64_t> seq = std::nullopt) {
   return encode(PayloadOut{seq, std::move(body)});
@@ -158,7 +152,7 @@ std::vector<std::string> Registry::handle(Caller& c, std::uint64_t seq, const Pa
     r.push_back(render(out::InvalidService{name}, seq));
     return nullptr;
   };
-  std::visit(overloaded{
+  std::visit(core::overloaded{
                  [&](const in::SelfSubscribe& p) {
                    if (Service* s = find_service(p.service))
                      subscribe_service(c, client, *s, seq, r);

@@ -11,7 +11,7 @@ namespace parley::dialects::heavenland {
 
 namespace json = boost::json;
 
-ChatConnection::ChatConnection(ChatShared& shared, Sink& sink, std::uint64_t session,
+ChatConnection::ChatConnection(ChatShared& shared, core::Sink& sink, std::uint64_t session,
                                std::size_t thread, std::string peer)
     : shared_(shared),
       sink_(sink),

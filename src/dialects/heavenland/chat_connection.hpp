@@ -14,11 +14,12 @@
 #include <string_view>
 
 #include "core/broker.hpp"
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "dialects/heavenland/action.hpp"
 #include "dialects/heavenland/authenticator.hpp"
 #include "dialects/heavenland/login_limiter.hpp"
 #include "dialects/heavenland/online_players.hpp"
-#include "dialects/heavenland/sink.hpp"
 
 namespace parley::dialects::heavenland {
 
@@ -37,18 +38,18 @@ struct ChatShared {
   ChatOptions options;
 };
 
-class ChatConnection final : public core::Subscriber {
+class ChatConnection final : public core::DialectConnection, public core::Subscriber {
  public:
   // peer: "ADDR:PORT" of the client, for the log; its address is the per-address limit's key.
-  ChatConnection(ChatShared& shared, Sink& sink, std::uint64_t session, std::size_t thread,
+  ChatConnection(ChatShared& shared, core::Sink& sink, std::uint64_t session, std::size_t thread,
                  std::string peer);
   ~ChatConnection() override;
 
   // One complete text frame from the client.
-  void on_text(std::string_view text);
+  void on_text(std::string_view text) override;
   // The transport is gone: leaves the group and the online players; a login still running is
   // ignored when it completes. Idempotent.
-  void on_close();
+  void on_close() override;
 
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
 
@@ -66,7 +67,7 @@ class ChatConnection final : public core::Subscriber {
   Clock::time_point now() const;
 
   ChatShared& shared_;
-  Sink& sink_;
+  core::Sink& sink_;
   const std::uint64_t session_;
   const std::size_t thread_;
   const std::string peer_;

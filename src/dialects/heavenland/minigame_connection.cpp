@@ -82,8 +82,9 @@ std::variant<json::object, std::string> MinigameService::end_game(const json::ob
   return harness_.end_game(request);
 }
 
-MinigameConnection::MinigameConnection(MinigameService& service, core::Broker& broker, Sink& sink,
-                                       std::uint64_t session, std::size_t thread, std::string peer)
+MinigameConnection::MinigameConnection(MinigameService& service, core::Broker& broker,
+                                       core::Sink& sink, std::uint64_t session, std::size_t thread,
+                                       std::string peer)
     : service_(service),
       broker_(broker),
       sink_(sink),

@@ -18,9 +18,10 @@
 #include <variant>
 
 #include "core/broker.hpp"
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "dialects/heavenland/minigame.hpp"
 #include "dialects/heavenland/online_players.hpp"
-#include "dialects/heavenland/sink.hpp"
 
 namespace parley::dialects::heavenland {
 
@@ -69,17 +70,17 @@ class MinigameService {
   MinigameScheduler* scheduler_ = nullptr;
 };
 
-class MinigameConnection final : public core::Subscriber {
+class MinigameConnection final : public core::DialectConnection, public core::Subscriber {
  public:
   // Subscribes to kMinigameChannel; when the broker refuses (its channel limit), closes the
   // socket with 1013 (Try Again Later).
-  MinigameConnection(MinigameService& service, core::Broker& broker, Sink& sink,
+  MinigameConnection(MinigameService& service, core::Broker& broker, core::Sink& sink,
                      std::uint64_t session, std::size_t thread, std::string peer);
   ~MinigameConnection() override;
 
-  void on_text(std::string_view text);
+  void on_text(std::string_view text) override;
   // Unsubscribes; idempotent.
-  void on_close();
+  void on_close() override;
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
 
  private:
@@ -88,7 +89,7 @@ class MinigameConnection final : public core::Subscriber {
 
   MinigameService& service_;
   core::Broker& broker_;
-  Sink& sink_;
+  core::Sink& sink_;
   const std::uint64_t session_;
   const std::size_t thread_;
   const std::string peer_;

@@ -50,7 +50,7 @@ json::object render_shout(const core::Message& m) {
   return json::object{{"body", m.text}, {"channel", m.channel}, {"name", m.author_name}};
 }
 
-Connection::Connection(Vsn vsn, core::Broker& broker, Sink& sink, std::uint64_t session,
+Connection::Connection(Vsn vsn, core::Broker& broker, core::Sink& sink, std::uint64_t session,
                        std::size_t thread, ConnectionOptions options)
     : vsn_(vsn),
       broker_(broker),

@@ -11,8 +11,9 @@
 #include <string_view>
 
 #include "core/broker.hpp"
+#include "core/dialect_connection.hpp"
+#include "core/sink.hpp"
 #include "dialects/phoenix/message.hpp"
-#include "dialects/phoenix/sink.hpp"
 
 namespace parley::dialects::phoenix {
 
@@ -20,17 +21,18 @@ struct ConnectionOptions {
   std::size_t max_channels = 100;  // channels joined at once per socket
 };
 
-class Connection final : public core::Subscriber {
+class Connection final : public core::DialectConnection, public core::Subscriber {
  public:
-  Connection(Vsn vsn, core::Broker& broker, Sink& sink, std::uint64_t session, std::size_t thread,
-             ConnectionOptions options = {});
+  Connection(Vsn vsn, core::Broker& broker, core::Sink& sink, std::uint64_t session,
+             std::size_t thread, ConnectionOptions options = {});
   // Leaves every channel (presence leaves are seen by the others).
   ~Connection() override;
 
   // One complete text frame from the client.
-  void on_text(std::string_view text);
-  // Leaves every channel; idempotent. Called when the transport closes.
+  void on_text(std::string_view text) override;
+  // Leaves every channel; idempotent.
   void leave_all();
+  void on_close() override { leave_all(); }
 
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
 
@@ -60,7 +62,7 @@ class Connection final : public core::Subscriber {
 
   Vsn vsn_;
   core::Broker& broker_;
-  Sink& sink_;
+  core::Sink& sink_;
   std::uint64_t session_;
   std::size_t thread_;
   ConnectionOptions options_;

@@ -1,52 +1,11 @@
-// Helpers for the Chat SSE end-to-end tests: config files, curl as a client (one-shot and
-// streaming), waiting, and the ports of the system's own listeners.
+// Helpers for the Chat SSE end-to-end tests: curl as a client (one-shot and streaming), SSE
+// events, publishing.
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-export const WAIT_MS = 5000;
-
-const tempDirs = [];
-process.on('exit', () => {
-  for (const dir of tempDirs) {
-    try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
-  }
-});
-
-/** Writes `toml` to a temporary file; returns ['--config', path] for startServer's args. */
-export function configArgs(toml) {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-sse-cfg-'));
-  tempDirs.push(dir);
-  const path = join(dir, 'parley.toml');
-  writeFileSync(path, toml);
-  return ['--config', path];
-}
+import { WAIT_MS, waitFor } from './wait.mjs';
 
 export const uuid = () => randomUUID();
-
-export async function waitFor(fn, what, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/**
- * The port of the listener named `name`, from the server's log ("listening on ...:P (name)").
- * Waits for the line: startServer returns at the first listener's.
- */
-export async function listenerPort(server, name) {
-  const re = new RegExp(`listening on 127\\.0\\.0\\.1:(\\d+) \\(${name.replace('.', '\\.')}\\)`);
-  const m = await waitFor(() => re.exec(server.log), `the listener "${name}" in the log`);
-  return Number(m[1]);
-}
 
 /** Splits a raw HTTP response (curl -i) into {status, headers (lower-case names, in order), body}. */
 export function parseResponse(raw) {

@@ -5,6 +5,9 @@
 //   server.dataDir, server.proc (the ChildProcess), server.log (stdout+stderr text so far)
 //   await server.stop(signal = 'SIGTERM')  -> exit code (null if the process died of a signal)
 //   await server.restart()                 -> same object, same data dir, new port and proc
+//   configArgs(toml)                       -> ['--config', <a file holding toml>], for args
+//   await listenerPort(server, name)       -> the port of the listener logged with (name)
+//   await metric(server, name)             -> the counter parley_<name> from /metrics (NaN: none)
 //
 // The binary is $PARLEY_BIN, started as
 //   $PARLEY_BIN --http 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
@@ -13,9 +16,10 @@
 // Every process still running at exit is killed, so a failing test never leaks a server.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait.mjs';
 
 const READY_RE = /listening on 127\.0\.0\.1:(\d+)/;
 const START_TIMEOUT_MS = 10_000;
@@ -162,4 +166,31 @@ export async function withServerLog(server, fn) {
     }
     throw err;
   }
+}
+
+/** Writes `toml` to a temporary file; returns ['--config', path] for startServer's args. */
+export function configArgs(toml) {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-cfg-'));
+  tempDirs.add(dir);
+  const path = join(dir, 'parley.toml');
+  writeFileSync(path, toml);
+  return ['--config', path];
+}
+
+/**
+ * The port of the listener named `name`, from the server's log ("listening on ...:P (name)").
+ * Waits for the line: startServer returns at the first listener's.
+ */
+export async function listenerPort(server, name) {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`listening on 127\\.0\\.0\\.1:(\\d+) \\(${escaped}\\)`);
+  const m = await waitFor(() => re.exec(server.log), `the listener "${name}" in the log`);
+  return Number(m[1]);
+}
+
+/** The value of the counter or gauge `parley_<name>` on the server's /metrics; NaN when absent. */
+export async function metric(server, name) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const m = new RegExp(`^parley_${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
 }

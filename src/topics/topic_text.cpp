@@ -1,6 +1,6 @@
-#include "core/topic_text.hpp"
+#include "topics/topic_text.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace {
 bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
@@ -32,4 +32,4 @@ std::string utf8_substr(std::string_view s, std::size_t from, std::size_t count)
   return std::string(rest.substr(0, end));
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics

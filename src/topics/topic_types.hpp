@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-namespace parley::core {
+namespace parley::topics {
 
 enum class TopicType : std::uint8_t { generic, string, integer, floating, set, list, dict, event };
 
@@ -29,4 +29,4 @@ bool json_equal(const boost::json::value& a, const boost::json::value& b);
 // The value's compact JSON text, cut to at most max bytes (with "..." when cut), for messages.
 std::string json_preview(const boost::json::value& value, std::size_t max = 80);
 
-}  // namespace parley::core
+}  // namespace parley::topics

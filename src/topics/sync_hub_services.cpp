@@ -2,9 +2,9 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
-#include "core/sync_hub.hpp"
+#include "topics/sync_hub.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace json = boost::json;
 
@@ -89,4 +89,4 @@ void SyncHub::expire(const std::string& request_id) {
                      options_.request_timeout.count()));
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics

@@ -1,10 +1,10 @@
-#include "core/topic_rebase.hpp"
+#include "topics/topic_rebase.hpp"
 
 #include <algorithm>
 
-#include "core/topic_text.hpp"
+#include "topics/topic_text.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace {
 
@@ -93,4 +93,4 @@ std::optional<std::string> rebase_edit(const TopicState& t, std::string_view bas
   return std::nullopt;
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics

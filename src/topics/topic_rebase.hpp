@@ -10,12 +10,12 @@
 #include <string>
 #include <string_view>
 
-#include "core/topic_state.hpp"
+#include "topics/topic_state.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 // Moves edit (kind insert or erase; position and text) from version base of t to t.version.
 // Returns the reason when base is not in t's history ("Invalid base topic version: <base>").
 std::optional<std::string> rebase_edit(const TopicState& t, std::string_view base, TextEdit& edit);
 
-}  // namespace parley::core
+}  // namespace parley::topics

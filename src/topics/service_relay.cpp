@@ -1,13 +1,13 @@
-#include "core/service_relay.hpp"
+#include "topics/service_relay.hpp"
 
 #include <spdlog/fmt/fmt.h>
 
 #include "core/uuid.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 ServiceRelay::ServiceRelay(std::size_t max_pending, std::function<std::string()> make_id)
-    : max_pending_(max_pending), make_id_(make_id ? std::move(make_id) : make_uuid) {}
+    : max_pending_(max_pending), make_id_(make_id ? std::move(make_id) : core::make_uuid) {}
 
 std::optional<std::string> ServiceRelay::add(const std::string& name, std::uint64_t provider) {
   std::lock_guard lock(mutex_);
@@ -113,4 +113,4 @@ std::size_t ServiceRelay::open_count() const {
   return open_.size();
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics

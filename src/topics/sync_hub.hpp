@@ -40,12 +40,12 @@
 #include <vector>
 
 #include "core/broker.hpp"
-#include "core/service_relay.hpp"
 #include "core/timers.hpp"
-#include "core/topic_change.hpp"
-#include "core/topic_store.hpp"
+#include "topics/service_relay.hpp"
+#include "topics/topic_change.hpp"
+#include "topics/topic_store.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 // The hub's view of a connected client.
 class SyncClient {
@@ -92,7 +92,8 @@ struct SyncHubOptions {
 class SyncHub {
  public:
   // broker, dispatcher and timers must outlive the hub.
-  SyncHub(Broker& broker, Dispatcher& dispatcher, Timers& timers, SyncHubOptions options = {});
+  SyncHub(core::Broker& broker, core::Dispatcher& dispatcher, core::Timers& timers,
+          SyncHubOptions options = {});
   ~SyncHub();
 
   // Start-up, before serving: the stored topics, the store and the observer (either may be null).
@@ -121,9 +122,9 @@ class SyncHub {
   // when it does not exist (type nullopt: not created). An error when the name is invalid or
   // reserved, the topic does not exist and cannot be created, or there are too many topics.
   std::variant<Subscribed, std::string> subscribe(std::uint64_t client, std::size_t thread,
-                                                  Subscriber* s, const std::string& topic,
+                                                  core::Subscriber* s, const std::string& topic,
                                                   std::optional<TopicType> type);
-  void unsubscribe(std::size_t thread, Subscriber* s, const std::string& topic);
+  void unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic);
   // A client's change. Applied and broadcast, now or after validation, or answered with a
   // reject_update to the client.
   void update(std::uint64_t client, const std::string& topic, boost::json::object change);
@@ -195,9 +196,9 @@ class SyncHub {
               std::string error);
   void expire(const std::string& request_id);
 
-  Broker& broker_;
-  Dispatcher& dispatcher_;
-  Timers& timers_;
+  core::Broker& broker_;
+  core::Dispatcher& dispatcher_;
+  core::Timers& timers_;
   const SyncHubOptions options_;
   TopicStore* store_ = nullptr;
   SyncObserver* observer_ = nullptr;
@@ -212,4 +213,4 @@ class SyncHub {
   std::unordered_map<std::uint64_t, ClientEntry> clients_;
 };
 
-}  // namespace parley::core
+}  // namespace parley::topics

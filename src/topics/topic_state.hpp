@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
-#include "core/topic_types.hpp"
+#include "topics/topic_types.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 // One applied change of a string topic, as rebasing needs it. Positions and lengths in code
 // points.
@@ -58,4 +58,4 @@ struct TopicState {
   static std::optional<TopicState> from_record(const TopicRecord& record);
 };
 
-}  // namespace parley::core
+}  // namespace parley::topics

@@ -1,4 +1,4 @@
-#include "core/topic_change.hpp"
+#include "topics/topic_change.hpp"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -6,10 +6,10 @@
 #include <cmath>
 #include <limits>
 
-#include "core/topic_rebase.hpp"
-#include "core/topic_text.hpp"
+#include "topics/topic_rebase.hpp"
+#include "topics/topic_text.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace json = boost::json;
 
@@ -529,4 +529,4 @@ json::object snapshot_change(const TopicState& t, const IdSource& ids) {
       {"old_value", nullptr}, {"id", t.type == TopicType::string ? t.version : ids()}};
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics

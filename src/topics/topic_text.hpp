@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace parley::core {
+namespace parley::topics {
 
 // Code points in s.
 std::size_t utf8_length(std::string_view s);
@@ -16,4 +16,4 @@ std::optional<std::size_t> utf8_offset(std::string_view s, std::size_t index);
 std::string utf8_substr(std::string_view s, std::size_t from,
                         std::size_t count = std::string_view::npos);
 
-}  // namespace parley::core
+}  // namespace parley::topics

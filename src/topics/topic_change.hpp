@@ -13,9 +13,9 @@
 #include <string>
 #include <variant>
 
-#include "core/topic_state.hpp"
+#include "topics/topic_state.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 struct ChangeLimits {
   std::size_t max_value_bytes = 1024 * 1024;  // a topic's value as JSON text, at most
@@ -72,4 +72,4 @@ void commit_change(TopicState& t, const PreparedChange& p, const ChangeLimits& l
 // topic its id is t's version (a client's version after a set is the set's id).
 boost::json::object snapshot_change(const TopicState& t, const IdSource& ids);
 
-}  // namespace parley::core
+}  // namespace parley::topics

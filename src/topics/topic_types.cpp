@@ -1,11 +1,11 @@
-#include "core/topic_types.hpp"
+#include "topics/topic_types.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <functional>
 #include <unordered_set>
 #include <utility>
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace json = boost::json;
 
@@ -166,4 +166,4 @@ std::string json_preview(const json::value& value, std::size_t max) {
   return text + "...";
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics

@@ -3,9 +3,9 @@
 // (SqliteTopicStore); the core only tells it which topic changed.
 #include <string>
 
-#include "core/topic_state.hpp"
+#include "topics/topic_state.hpp"
 
-namespace parley::core {
+namespace parley::topics {
 
 class TopicStore {
  public:
@@ -15,4 +15,4 @@ class TopicStore {
   virtual void dirty(const std::string& topic) = 0;
 };
 
-}  // namespace parley::core
+}  // namespace parley::topics

@@ -1,5 +1,5 @@
 // SyncHub: clients and topics. Services are in sync_hub_services.cpp.
-#include "core/sync_hub.hpp"
+#include "topics/sync_hub.hpp"
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <charconv>
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace json = boost::json;
 
@@ -26,7 +26,8 @@ struct SyncHub::Slot {
   bool removed = false;
 };
 
-SyncHub::SyncHub(Broker& broker, Dispatcher& dispatcher, Timers& timers, SyncHubOptions options)
+SyncHub::SyncHub(core::Broker& broker, core::Dispatcher& dispatcher, core::Timers& timers,
+                 SyncHubOptions options)
     : broker_(broker),
       dispatcher_(dispatcher),
       timers_(timers),
@@ -171,7 +172,8 @@ void SyncHub::message_client(std::uint64_t client, std::string text) {
 // ---- topics -----------------------------------------------------------------------------------
 
 std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t client,
-                                                                  std::size_t thread, Subscriber* s,
+                                                                  std::size_t thread,
+                                                                  core::Subscriber* s,
                                                                   const std::string& topic,
                                                                   std::optional<TopicType> type) {
   if (topic.empty() || topic.size() > options_.max_name_bytes)
@@ -206,8 +208,8 @@ std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t 
 
   // Subscribed first, then the value read: a change after the read reaches s, and s drops the
   // ones the value already holds by their revision.
-  if (auto outcome = broker_.subscribe(channel_of(topic), thread, s); outcome != Outcome::ok)
-    return fmt::format("topic '{}': {}", topic, describe(outcome));
+  if (auto outcome = broker_.subscribe(channel_of(topic), thread, s); outcome != core::Outcome::ok)
+    return fmt::format("topic '{}': {}", topic, core::describe(outcome));
   Subscribed out;
   {
     std::lock_guard lock(slot->mutex);
@@ -230,7 +232,7 @@ std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(std::uint64_t 
   return out;
 }
 
-void SyncHub::unsubscribe(std::size_t thread, Subscriber* s, const std::string& topic) {
+void SyncHub::unsubscribe(std::size_t thread, core::Subscriber* s, const std::string& topic) {
   broker_.unsubscribe(channel_of(topic), thread, s);
 }
 
@@ -340,7 +342,7 @@ void SyncHub::on_validated(const std::string& topic, std::uint64_t seq,
 void SyncHub::apply(Slot& slot, const PreparedChange& p, std::uint64_t client) {
   TopicState& state = slot.state;
   commit_change(state, p, options_.limits);
-  auto b = std::make_shared<Broadcast>();
+  auto b = std::make_shared<core::Broadcast>();
   b->dialect = options_.dialect;
   b->event = "update";
   b->payload =
@@ -448,4 +450,4 @@ std::optional<json::value> SyncHub::value_of(const std::string& topic) const {
   return slot->state.value;
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics

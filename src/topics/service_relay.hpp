@@ -15,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-namespace parley::core {
+namespace parley::topics {
 
 class ServiceRelay {
  public:
@@ -80,4 +80,4 @@ class ServiceRelay {
   std::unordered_map<std::uint64_t, std::size_t> per_caller_;
 };
 
-}  // namespace parley::core
+}  // namespace parley::topics

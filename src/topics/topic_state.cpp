@@ -1,9 +1,9 @@
-#include "core/topic_state.hpp"
+#include "topics/topic_state.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-namespace parley::core {
+namespace parley::topics {
 
 namespace json = boost::json;
 
@@ -109,4 +109,4 @@ std::optional<TopicState> TopicState::from_record(const TopicRecord& r) {
   return t;
 }
 
-}  // namespace parley::core
+}  // namespace parley::topics
