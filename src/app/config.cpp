@@ -500,6 +500,9 @@ const Fields<Config>& config_fields() {
                      field<S>("ring_size", &S::ring_size, read_positive),
                      field<S>("retention_interval", &S::retention_interval, read_positive_duration),
                      field<S>("max_pending_bytes", &S::max_pending_bytes, read_size),
+                     field<S>("ring_bytes", &S::ring_bytes, read_size),
+                     field<S>("cache_bytes", &S::cache_bytes, read_size),
+                     field<S>("idle_channels", &S::idle_channels, read_count),
                      // After retention_age and retention_count: channels fall back to them.
                      {"retention", set_channel_retention, show_channel_retention},
                  }),
@@ -527,6 +530,7 @@ const Fields<Config>& config_fields() {
               field<L>("max_connections", &L::max_connections, read_positive),
               field<L>("max_messages_per_second", &L::max_messages_per_second, read_count),
               field<L>("max_http_body_bytes", &L::max_http_body_bytes, read_size),
+              field<L>("max_channels", &L::max_channels, read_positive),
           }),
       section("hub", &Config::hub, system_fields()),
       section(

@@ -34,6 +34,9 @@ struct StorageConfig {
   std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
   // Messages waiting for the store's writer, in bytes; past it publishers are pushed back.
   std::size_t max_pending_bytes = 16 * 1024 * 1024;
+  std::size_t ring_bytes = 1024 * 1024;         // a channel's ring, in bytes (the newest is kept)
+  std::size_t cache_bytes = 256 * 1024 * 1024;  // every ring together
+  std::size_t idle_channels = 1000;             // idle channels kept in memory for their history
 };
 
 struct AuthConfig {
@@ -57,6 +60,7 @@ struct LimitsConfig {
   std::size_t max_connections = 100'000;
   std::size_t max_messages_per_second = 1000;  // per connection; 0: no limit
   std::size_t max_http_body_bytes = 1024 * 1024;
+  std::size_t max_channels = 100'000;  // channels in memory at once; past it: the dialect's error
 };
 
 // A system's own section. `listen` gives it a listener of its own with its original paths.

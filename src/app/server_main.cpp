@@ -92,26 +92,39 @@ int run_server(const Config& cfg) {
   net::IoThreads threads(cfg.threads);
   core::LocalBrokerOptions broker_options;
   broker_options.ring_size = cfg.storage.ring_size;
+  broker_options.ring_bytes = cfg.storage.ring_bytes;
+  broker_options.cache_bytes = cfg.storage.cache_bytes;
+  broker_options.idle_channels = cfg.storage.idle_channels;
+  broker_options.max_channels = cfg.limits.max_channels;
   broker_options.retention = cfg.storage.retention;
   // Heavenland's history spans every channel: the broker keeps its last N (Broker::recent).
   if (cfg.heavenland.enabled) broker_options.recent_size = cfg.heavenland.history_limit;
   broker_owner = std::make_unique<core::LocalBroker>(threads, store.get(), broker_options);
   core::LocalBroker& broker = *broker_owner;
-  try {
-    broker.restore(store->load(cfg.storage.ring_size));
-  } catch (const std::exception& e) {
-    // Serving without the stored messages would restart every channel's offsets at 1.
-    spdlog::critical("storage: {}; not starting", e.what());
+  // Channels are loaded on demand; only Heavenland's history of every channel is read now. A
+  // store that cannot be read stops the start-up (offsets would otherwise restart at 1).
+  auto stored_channels = store->channel_count();
+  auto recent = store->load_recent(broker_options.recent_size);
+  if (!stored_channels || !recent) {
+    spdlog::critical("storage: cannot read {}; not starting",
+                     (cfg.storage.data_dir / "parley.db").string());
     return 1;
   }
-  spdlog::info("storage: {} channels restored", broker.channel_count());
+  broker.restore_recent(std::move(*recent));
+  spdlog::info("storage: {} channels in the store, loaded on demand", *stored_channels);
   // Read when /metrics is (and by the admin page); gone before the broker and the store.
   core::stats::CallbackGauge store_queue(
       "parley_store_queue_depth", "Messages appended to the store and not yet committed.",
       [&store] { return static_cast<double>(store->pending()); });
-  core::stats::CallbackGauge channels("parley_channels", "Channels the broker holds.", [&broker] {
-    return static_cast<double>(broker.channel_count());
-  });
+  core::stats::CallbackGauge channels(
+      "parley_channels", "Channels the broker holds in memory.",
+      [&broker] { return static_cast<double>(broker.channel_count()); });
+  core::stats::CallbackGauge idle_channels(
+      "parley_channels_idle", "Channels in memory only for their history (evictable).",
+      [&broker] { return static_cast<double>(broker.stats().idle); });
+  core::stats::CallbackGauge cache_bytes(
+      "parley_history_cache_bytes", "Bytes of messages held in the channels' history rings.",
+      [&broker] { return static_cast<double>(broker.stats().cache_bytes); });
 
   net::Server server(threads, net_options(cfg));
   auto shared = std::make_shared<net::Router>();

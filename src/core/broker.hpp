@@ -35,13 +35,24 @@ struct ChannelStats {
   std::vector<ChannelSummary> busiest;
 };
 
+// What became of an operation that needs the channel in memory (subscribe, publish).
+enum class Outcome {
+  ok,
+  too_many_channels,  // the channel is not in memory, and as many as allowed are, none idle
+  store_unavailable,  // the channel's last offset could not be read from the store
+};
+
+// A reason for the client, in English ("too many channels", "storage unavailable").
+std::string_view describe(Outcome outcome);
+
 class Broker {
  public:
   virtual ~Broker() = default;
 
   // Subscriber s, living on I/O thread `thread`, receives the channel's events from now on.
-  // Must be called on that thread; s must stay alive until unsubscribe() returns.
-  virtual void subscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
+  // Must be called on that thread; s must stay alive until unsubscribe() returns. Not ok (and s
+  // not subscribed) when the channel would have to be made and the broker's limit refuses it.
+  virtual Outcome subscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
   virtual void unsubscribe(const std::string& channel, std::size_t thread, Subscriber* s) = 0;
   // Subscribes s to every channel's events, present and future (Heavenland's single group).
   // A subscriber is either on all channels or on some, never both. Same threading contract.
@@ -54,8 +65,10 @@ class Broker {
 
   // Assigns the message its offset, time and id, makes it durable, then delivers it to the
   // channel's subscribers (the sender included, if subscribed), then calls committed.
-  // Thread-safe.
-  virtual void publish(Message message, Committed committed = {}) = 0;
+  // Thread-safe. Not ok when the message was refused (nothing stored or delivered, committed
+  // never called): the channel limit, or its last offset could not be read (an offset is never
+  // reused).
+  virtual Outcome publish(Message message, Committed committed = {}) = 0;
 
   // Flow control: false while the store's queue is full (LocalBroker: the store's bound,
   // [storage] max_pending_bytes). publish() still takes a message then; a publisher that can
@@ -67,9 +80,11 @@ class Broker {
   virtual void when_accepting(std::function<void()> fn) { fn(); }
 
   // Delivers a dialect-specific event to the channel's subscribers; not stored. Thread-safe.
+  // Never makes a channel (one without subscribers has nobody to deliver to).
   virtual void broadcast(const std::string& channel, std::shared_ptr<const Broadcast> b) = 0;
 
-  // Presence; each change is delivered to the channel's subscribers as a presence diff.
+  // Presence; each change is delivered to the channel's subscribers as a presence diff. Only
+  // presence_track makes a channel (callers subscribe first); an untracked channel lists empty.
   virtual PresenceMap presence_list(const std::string& channel) = 0;
   virtual void presence_track(const std::string& channel, const std::string& key,
                               std::uint64_t session, boost::json::object data) = 0;
@@ -79,6 +94,7 @@ class Broker {
   virtual void presence_untrack(const std::string& channel, std::uint64_t session) = 0;
 
   // The channel's kept messages with offset > after, oldest first, at most limit (the newest).
+  // A read: never makes a channel that has no messages (LocalBroker may cache one that has).
   virtual std::vector<MessagePtr> history(const std::string& channel, std::size_t limit,
                                           std::uint64_t after = 0) = 0;
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,11 +42,20 @@ class MessageStore {
   // ok is false when the write failed (logged by the store). Thread-safe.
   virtual void append(MessagePtr message, Done done) = 0;
 
-  // Reads every channel's kept messages (at most max_per_channel each, newest kept) and last
-  // offset. Blocking: for start-up, before the I/O threads serve anything. Throws
-  // std::runtime_error when the store cannot be read: serving without its content would restart
-  // every channel's offsets at 1.
-  virtual std::map<std::string, ChannelHistory> load(std::size_t max_per_channel) = 0;
+  // One channel's last offset and newest kept messages, oldest first: at most max_messages, and
+  // no more once max_bytes (message_bytes) are read (the newest is always read). A channel the
+  // store does not hold: last offset 0, no messages. nullopt when it cannot be read (logged).
+  // Blocking, but bounded: indexed reads of at most max_messages rows; for I/O threads (the
+  // broker's reload on demand). Thread-safe.
+  virtual std::optional<ChannelHistory> load_channel(const std::string& channel,
+                                                     std::size_t max_messages,
+                                                     std::size_t max_bytes) = 0;
+  // The channel's last offset alone (0: never written); nullopt when it cannot be read. As
+  // load_channel, one indexed read.
+  virtual std::optional<std::uint64_t> last_offset(const std::string& channel) = 0;
+  // The newest `limit` messages of every channel together, oldest first, in commit order
+  // (Message::seq set). nullopt when the store cannot be read (logged). Blocking: start-up.
+  virtual std::optional<std::vector<MessagePtr>> load_recent(std::size_t limit) = 0;
 
   // Flow control. False while the queue of appended, not yet written messages is at its bound.
   // append() still queues: keeping the bound is the publishers' part (Broker::accepting).

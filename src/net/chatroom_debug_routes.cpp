@@ -1,5 +1,7 @@
 #include "net/chatroom_debug_routes.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/serialize.hpp>
 #include <memory>
 
@@ -21,7 +23,12 @@ class DebugStream final : public core::DialectConnection, private core::Subscrib
       : broker_(broker), sink_(sink), feed_(feed), keep_alive_(keep_alive) {}
 
   void on_open() override {
-    broker_.subscribe(std::string(DebugFeed::kChannel), sink_.thread(), this);
+    if (broker_.subscribe(std::string(DebugFeed::kChannel), sink_.thread(), this) !=
+        core::Outcome::ok) {
+      spdlog::warn("chatroom debugger: stream refused: too many channels");
+      sink_.close(1013, "too many channels");
+      return;
+    }
     subscribed_ = true;
     sink_.send_text("retry: 1000\n\n" + DebugFeed::render_sse(feed_.snapshot()));
     arm_keep_alive();

@@ -65,6 +65,10 @@ Db Db::open(const std::filesystem::path& file, bool create) {
   return db;
 }
 
+void Db::busy_timeout(std::chrono::milliseconds timeout) {
+  sqlite3_busy_timeout(db_.get(), static_cast<int>(timeout.count()));
+}
+
 Db Db::open_wal(const std::filesystem::path& file) {
   if (file.empty()) throw std::runtime_error("sqlite: no database file given");
   if (auto parent = file.parent_path(); !parent.empty()) {

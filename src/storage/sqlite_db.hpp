@@ -3,6 +3,7 @@
 // open() throws (start-up); everything else reports SQLite result codes, with the message in
 // Db::error(). A Db and the Statements prepared on it are used by one thread at a time, and
 // every Statement must be destroyed before its Db.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -53,6 +54,10 @@ class Db {
   // journal in WAL mode and sets synchronous=NORMAL. Throws std::runtime_error naming the file
   // (an empty path included).
   static Db open_wal(const std::filesystem::path& file);
+
+  // How long a statement waits for a lock held by another connection before SQLITE_BUSY
+  // (open() sets 5 s).
+  void busy_timeout(std::chrono::milliseconds timeout);
 
   // Runs one or more statements that return no rows. SQLite's result code.
   int exec(const char* sql);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/message_bytes.hpp"
 #include "core/stats.hpp"
 #include "storage/sqlite_db.hpp"
 
@@ -73,6 +74,19 @@ constexpr const char* kDeleteBeyondCount =
 constexpr const char* kNewest =
     "SELECT offset, time_ms, id, author_id, author_name, body, payload, dialect, seq FROM messages "
     "WHERE channel = ?1 ORDER BY offset DESC LIMIT ?2";
+constexpr const char* kLastOffset = "SELECT last_offset FROM channels WHERE name = ?1";
+constexpr const char* kNewestOfAll =
+    "SELECT offset, time_ms, id, author_id, author_name, body, payload, dialect, seq, channel "
+    "FROM messages ORDER BY seq DESC LIMIT ?1";
+constexpr const char* kChannelCount = "SELECT count(*) FROM channels";
+
+// A reload on an I/O thread waits this long at most for a lock (WAL readers seldom wait at
+// all: only while a connection recovers the WAL index).
+constexpr std::chrono::milliseconds kReaderBusyTimeout{250};
+// Reader connections kept open between reloads; more at once are opened and closed.
+constexpr std::size_t kMaxIdleReaders = 8;
+// A reader's page cache, in KiB (SQLite's default is 2 MiB per connection).
+constexpr const char* kReaderCacheSize = "PRAGMA cache_size = -512";
 
 // Creates the tables, and brings a file of an older version to kSchemaVersion in one
 // transaction. Throws std::runtime_error.
@@ -101,32 +115,6 @@ void migrate(sqlite::Db& db, int version, const std::string& where) {
   }
 }
 
-// A JSON value's weight in memory, roughly: its strings and a fixed cost per node.
-constexpr std::size_t kJsonNode = 16;
-std::size_t json_bytes(const boost::json::value& v);
-
-std::size_t object_bytes(const boost::json::object& o) {
-  std::size_t n = kJsonNode;
-  for (const auto& [key, item] : o) n += kJsonNode + key.size() + json_bytes(item);
-  return n;
-}
-
-std::size_t json_bytes(const boost::json::value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::string:
-      return kJsonNode + v.get_string().size();
-    case boost::json::kind::array: {
-      std::size_t n = kJsonNode;
-      for (const auto& item : v.get_array()) n += json_bytes(item);
-      return n;
-    }
-    case boost::json::kind::object:
-      return object_bytes(v.get_object());
-    default:
-      return kJsonNode;
-  }
-}
-
 std::int64_t clamp_to_int64(std::uint64_t n) {
   constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   return static_cast<std::int64_t>(std::min(n, max));
@@ -145,7 +133,43 @@ boost::json::object parse_payload(std::string_view text, const std::string& chan
   return std::move(value.as_object());
 }
 
+// The message of a row of kNewest (columns 0-8), channel given.
+core::MessagePtr read_message(const sqlite::Statement& row, const std::string& channel) {
+  auto m = std::make_shared<core::Message>();
+  m->channel = channel;
+  m->offset = static_cast<std::uint64_t>(row.column_int(0));
+  m->time_ms = row.column_int(1);
+  m->id = row.column_text(2);
+  m->author_id = row.column_text(3);
+  m->author_name = row.column_text(4);
+  m->text = row.column_text(5);
+  m->payload = parse_payload(row.column_text(6), channel, m->offset);
+  m->dialect = row.column_text(7);
+  m->seq = static_cast<std::uint64_t>(row.column_int(8));
+  return m;
+}
+
 }  // namespace
+
+struct SqliteStore::Reader {
+  explicit Reader(sqlite::Db connection)
+      : db(std::move(connection)),
+        last_offset(db.prepare_or_throw(kLastOffset)),
+        newest(db.prepare_or_throw(kNewest)) {}
+
+  // Logs the failure, resets the statements and ends the read transaction. Returns nullopt.
+  std::nullopt_t fail(const std::string& what) {
+    spdlog::error("sqlite: {} failed: {}", what, db.error());
+    last_offset.reset();
+    newest.reset();
+    if (db.in_transaction()) db.exec("ROLLBACK");
+    return std::nullopt;
+  }
+
+  sqlite::Db db;  // declared first: destroyed after the statements
+  sqlite::Statement last_offset;
+  sqlite::Statement newest;
+};
 
 struct SqliteStore::Writer {
   explicit Writer(sqlite::Db connection)
@@ -190,14 +214,8 @@ SqliteStore::SqliteStore(std::filesystem::path db_file, SqliteStoreOptions optio
 
 SqliteStore::~SqliteStore() { close(); }
 
-std::size_t SqliteStore::message_bytes(const core::Message& m) {
-  return sizeof(core::Message) + m.channel.size() + m.id.size() + m.author_id.size() +
-         m.author_name.size() + m.text.size() + m.dialect.size() +
-         (m.payload.empty() ? 0 : object_bytes(m.payload));
-}
-
 void SqliteStore::append(core::MessagePtr message, Done done) {
-  std::size_t bytes = message ? message_bytes(*message) : 0;
+  std::size_t bytes = message ? core::message_bytes(*message) : 0;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
@@ -438,26 +456,121 @@ std::map<std::string, core::ChannelHistory> SqliteStore::load(std::size_t max_pe
   for (auto& [name, history] : out) {
     newest.bind(1, name);
     newest.bind(2, limit);
-    while ((rc = newest.step()) == SQLITE_ROW) {
-      auto m = std::make_shared<core::Message>();
-      m->channel = name;
-      m->offset = static_cast<std::uint64_t>(newest.column_int(0));
-      m->time_ms = newest.column_int(1);
-      m->id = newest.column_text(2);
-      m->author_id = newest.column_text(3);
-      m->author_name = newest.column_text(4);
-      m->text = newest.column_text(5);
-      m->payload = parse_payload(newest.column_text(6), name, m->offset);
-      m->dialect = newest.column_text(7);
-      m->seq = static_cast<std::uint64_t>(newest.column_int(8));
-      history.messages.push_back(std::move(m));
-    }
+    while ((rc = newest.step()) == SQLITE_ROW)
+      history.messages.push_back(read_message(newest, name));
     if (rc != SQLITE_DONE) fail();
     newest.reset();
     std::reverse(history.messages.begin(), history.messages.end());  // oldest first
   }
   if (db.exec("COMMIT") != SQLITE_OK) fail();
   return out;
+}
+
+std::unique_ptr<SqliteStore::Reader> SqliteStore::take_reader() {
+  {
+    std::lock_guard lock(readers_mutex_);
+    if (!readers_.empty()) {
+      auto reader = std::move(readers_.back());
+      readers_.pop_back();
+      return reader;
+    }
+  }
+  try {
+    auto db = sqlite::Db::open(db_file_, /*create=*/false);
+    db.busy_timeout(kReaderBusyTimeout);
+    db.exec(kReaderCacheSize);
+    return std::make_unique<Reader>(std::move(db));
+  } catch (const std::exception& e) {
+    spdlog::error("sqlite: cannot open a reader on {}: {}", db_file_.string(), e.what());
+    return nullptr;
+  }
+}
+
+void SqliteStore::give_reader(std::unique_ptr<Reader> reader) {
+  std::lock_guard lock(readers_mutex_);
+  if (readers_.size() < kMaxIdleReaders) readers_.push_back(std::move(reader));
+}
+
+std::optional<core::ChannelHistory> SqliteStore::load_channel(const std::string& channel,
+                                                              std::size_t max_messages,
+                                                              std::size_t max_bytes) {
+  auto reader = take_reader();
+  if (!reader) return std::nullopt;
+  Reader& r = *reader;
+  const std::string what = "loading channel " + channel;
+  core::ChannelHistory history;
+  // One read transaction: the last offset and the messages of the same snapshot.
+  if (r.db.exec("BEGIN") != SQLITE_OK) return r.fail(what);
+  r.last_offset.bind(1, channel);
+  int rc = r.last_offset.step();
+  if (rc == SQLITE_ROW)
+    history.last_offset = static_cast<std::uint64_t>(r.last_offset.column_int(0));
+  else if (rc != SQLITE_DONE)
+    return r.fail(what);
+  r.last_offset.reset();
+  if (history.last_offset > 0 && max_messages > 0) {  // never written: no message either
+    r.newest.bind(1, channel);
+    r.newest.bind(2, clamp_to_int64(max_messages));
+    std::size_t bytes = 0;
+    while (bytes < max_bytes && (rc = r.newest.step()) == SQLITE_ROW) {
+      history.messages.push_back(read_message(r.newest, channel));
+      bytes += core::message_bytes(*history.messages.back());
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return r.fail(what);
+    r.newest.reset();
+    std::reverse(history.messages.begin(), history.messages.end());  // oldest first
+  }
+  r.db.exec("COMMIT");
+  give_reader(std::move(reader));
+  return history;
+}
+
+std::optional<std::uint64_t> SqliteStore::last_offset(const std::string& channel) {
+  auto reader = take_reader();
+  if (!reader) return std::nullopt;
+  Reader& r = *reader;
+  r.last_offset.bind(1, channel);
+  std::uint64_t last = 0;
+  int rc = r.last_offset.step();
+  if (rc == SQLITE_ROW)
+    last = static_cast<std::uint64_t>(r.last_offset.column_int(0));
+  else if (rc != SQLITE_DONE)
+    return r.fail("reading the last offset of " + channel);
+  r.last_offset.reset();
+  give_reader(std::move(reader));
+  return last;
+}
+
+std::optional<std::vector<core::MessagePtr>> SqliteStore::load_recent(std::size_t limit) {
+  std::vector<core::MessagePtr> out;
+  try {
+    auto db = sqlite::Db::open(db_file_, /*create=*/false);
+    auto newest = db.prepare(kNewestOfAll);
+    if (!newest) throw std::runtime_error(db.error());
+    newest.bind(1, clamp_to_int64(limit));
+    int rc;
+    while ((rc = newest.step()) == SQLITE_ROW)
+      out.push_back(read_message(newest, std::string(newest.column_text(9))));
+    if (rc != SQLITE_DONE) throw std::runtime_error(db.error());
+  } catch (const std::exception& e) {
+    spdlog::error("sqlite: reading the newest messages of {} failed: {}", db_file_.string(),
+                  e.what());
+    return std::nullopt;
+  }
+  std::reverse(out.begin(), out.end());  // oldest first
+  return out;
+}
+
+std::optional<std::size_t> SqliteStore::channel_count() {
+  try {
+    auto db = sqlite::Db::open(db_file_, /*create=*/false);
+    auto count = db.prepare(kChannelCount);
+    if (!count || count.step() != SQLITE_ROW) throw std::runtime_error(db.error());
+    return static_cast<std::size_t>(count.column_int(0));
+  } catch (const std::exception& e) {
+    spdlog::error("sqlite: reading {} failed: {}", db_file_.string(), e.what());
+    return std::nullopt;
+  }
 }
 
 }  // namespace parley::storage

@@ -8,7 +8,10 @@
 // in append order, on the writer thread, holding no lock. A retention request is ordered with
 // the appends, in a transaction of its own: it sees every message appended before it, and every
 // append made after it is called back after it ran. A newer request replaces one not yet run.
-// load() opens a connection of its own, so it can run on any thread, at any time.
+// load() and load_recent() open a connection of their own, so they can run on any thread, at
+// any time. load_channel() and last_offset() (the broker's reloads, on I/O threads) take a
+// reader connection from a small pool: each is a read transaction of indexed lookups (WAL:
+// readers never wait for the writer), a busy timeout of kReaderBusyTimeout at most.
 //
 // Flow control: the queue (appended, not yet taken by the writer) is bounded by
 // max_pending_bytes, counted with message_bytes(). has_room() is false at the bound, and the
@@ -19,7 +22,8 @@
 // that repeat an earlier row's (channel, offset) move to table messages_duplicates (kept, not
 // served), logged with their number.
 //
-// Errors: the constructor and load() throw std::runtime_error; nothing else throws. A failed
+// Errors: the constructor and load() throw std::runtime_error; the other reads log a failure and
+// return nullopt; nothing else throws. A failed
 // batch is logged and rolled back, and each of its done callbacks gets false.
 #include <atomic>
 #include <condition_variable>
@@ -58,9 +62,20 @@ class SqliteStore final : public core::MessageStore {
   // After close(), the message is dropped with an error logged and done is never called: it
   // cannot run on the (stopped) writer thread, and the caller may hold a lock done takes.
   void append(core::MessagePtr message, Done done) override;
-  // Also channels whose messages retention deleted (with their last offset). Throws
-  // std::runtime_error naming the file and SQLite's reason on a failure. Usable after close().
-  std::map<std::string, core::ChannelHistory> load(std::size_t max_per_channel) override;
+  // Every channel's kept messages (at most max_per_channel each, newest kept) and last offset,
+  // also of channels whose messages retention deleted. Throws std::runtime_error naming the file
+  // and SQLite's reason on a failure. Usable after close(). (Tools and tests: the broker loads
+  // channels on demand.)
+  std::map<std::string, core::ChannelHistory> load(std::size_t max_per_channel);
+  // Usable after close(), as the two below.
+  std::optional<core::ChannelHistory> load_channel(const std::string& channel,
+                                                   std::size_t max_messages,
+                                                   std::size_t max_bytes) override;
+  std::optional<std::uint64_t> last_offset(const std::string& channel) override;
+  std::optional<std::vector<core::MessagePtr>> load_recent(std::size_t limit) override;
+  // How many channels the store holds; nullopt (logged) when it cannot be read. For start-up:
+  // a store that cannot be read stops it.
+  std::optional<std::size_t> channel_count();
   bool has_room() const override;
   // Waiters not called yet when the store closes are dropped, never called.
   void when_room(std::function<void()> fn) override;
@@ -75,7 +90,6 @@ class SqliteStore final : public core::MessageStore {
   // Bytes in the queue (not counting the batch being written), as max_pending_bytes counts them.
   std::size_t queued_bytes() const;
   // What a message weighs in the queue: its strings and payload, roughly as held in memory.
-  static std::size_t message_bytes(const core::Message& message);
   const std::filesystem::path& path() const { return db_file_; }
 
  private:
@@ -85,6 +99,12 @@ class SqliteStore final : public core::MessageStore {
     std::size_t bytes = 0;  // message_bytes(*message)
   };
   struct Writer;  // the writer thread's connection and prepared statements
+  struct Reader;  // a reader connection of the pool and its prepared statements
+
+  // A reader from the pool, or a new one; null (logged) when none can be opened.
+  std::unique_ptr<Reader> take_reader();
+  // Back to the pool (closed when the pool is full).
+  void give_reader(std::unique_ptr<Reader> reader);
 
   void run();
   // Waits for work, then moves the next batch (and a retention request due before it) out of
@@ -109,6 +129,9 @@ class SqliteStore final : public core::MessageStore {
   std::optional<core::Retention> retention_;
   std::size_t retention_ahead_ = 0;  // queued entries to write before retention_ runs
   bool stopping_ = false;
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Reader>> readers_;  // idle reader connections
 
   std::mutex close_mutex_;  // serialises close()
   std::thread thread_;

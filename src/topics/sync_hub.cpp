@@ -207,7 +207,8 @@ std::variant<SyncHub::Subscribed, std::string> SyncHub::subscribe(
 
   // Subscribed first, then the value read: a change after the read reaches s, and s drops the
   // ones the value already holds by their revision.
-  broker_.subscribe(channel_of(topic), thread, s);
+  if (auto outcome = broker_.subscribe(channel_of(topic), thread, s); outcome != core::Outcome::ok)
+    return fmt::format("topic '{}': {}", topic, core::describe(outcome));
   Subscribed out;
   {
     std::lock_guard lock(slot->mutex);

@@ -219,8 +219,10 @@ class StoreDurability(unittest.TestCase):
         with self.assertRaises(RuntimeError) as refused:
             server.start()
         self.assertIn("code=1", str(refused.exception))
-        self.assertRegex(server.log, r"critical storage: sqlite: cannot read .*parley\.db: .*; "
-                                     r"not starting")
+        # SQLite's reason, then the refusal naming the file.
+        self.assertRegex(server.log, r"error sqlite: reading .*parley\.db failed: database disk "
+                                     r"image is malformed")
+        self.assertRegex(server.log, r"critical storage: cannot read .*parley\.db; not starting")
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ class HookedBroker final : public core::Broker {
   explicit HookedBroker(core::Broker& inner) : inner_(inner) {}
   std::function<void()> before_history;
 
-  void subscribe(const std::string& c, std::size_t t, core::Subscriber* s) override {
-    inner_.subscribe(c, t, s);
+  core::Outcome subscribe(const std::string& c, std::size_t t, core::Subscriber* s) override {
+    return inner_.subscribe(c, t, s);
   }
   void unsubscribe(const std::string& c, std::size_t t, core::Subscriber* s) override {
     inner_.unsubscribe(c, t, s);
@@ -40,8 +40,8 @@ class HookedBroker final : public core::Broker {
   void unsubscribe_all(std::size_t t, core::Subscriber* s) override {
     inner_.unsubscribe_all(t, s);
   }
-  void publish(core::Message m, Committed committed = {}) override {
-    inner_.publish(std::move(m), std::move(committed));
+  core::Outcome publish(core::Message m, Committed committed = {}) override {
+    return inner_.publish(std::move(m), std::move(committed));
   }
   void broadcast(const std::string& c, std::shared_ptr<const core::Broadcast> b) override {
     inner_.broadcast(c, std::move(b));
@@ -292,13 +292,13 @@ TEST(ChatSsePublish, PublishesTheOriginalsJsonInLowerCase) {
 
 TEST(ChatSsePublish, CommittedOnlyForAPublishedMessageAndRefusedWhileTheStoreIsFull) {
   test::QueueDispatcher dispatcher;
-  test::GatedStore store;
+  test::HeldStore store;
   core::LocalBroker broker{dispatcher, &store, {}};
   std::vector<bool> committed;
   auto record = [&committed](bool stored) { committed.push_back(stored); };
   EXPECT_EQ(publish(broker, kChannel, kUser, "one", record).status, 200u);
   EXPECT_TRUE(committed.empty()) << "not before the store commits";
-  store.commit();
+  store.release();
   EXPECT_EQ(committed, std::vector<bool>{true});
   EXPECT_EQ(publish(broker, "nope", kUser, "x", record).status, 400u);
   store.room = false;
@@ -307,6 +307,31 @@ TEST(ChatSsePublish, CommittedOnlyForAPublishedMessageAndRefusedWhileTheStoreIsF
   EXPECT_EQ(committed, std::vector<bool>{true}) << "no callback for what is not published";
   EXPECT_EQ(store.appended.size(), 1u) << "nothing published while the store is full";
   dispatcher.drain();
+}
+
+TEST(ChatSseLimits, PastTheServersChannelLimitPublishIs503AndAStreamEnds) {
+  test::QueueDispatcher dispatcher;
+  core::LocalBrokerOptions options;
+  options.max_channels = 1;
+  core::LocalBroker broker{dispatcher, nullptr, options};
+  constexpr const char* kOther = "c3743620-cc30-11e6-9d9d-cec0c932ce03";
+  EXPECT_EQ(publish(broker, kChannel, kUser, "first").status, 200u);
+  auto refused = publish(broker, kOther, kUser, "second");
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_EQ(refused.reason, "too many channels");
+
+  StreamOptions no_keepalive;
+  no_keepalive.keepalive = std::chrono::milliseconds(0);
+  RecordingStreamSink sink;
+  Stream stream(broker, sink, kOther, 0, no_keepalive);
+  stream.on_open();
+  EXPECT_TRUE(sink.closed) << "refused: the stream ends, EventSource retries";
+  EXPECT_EQ(sink.take(), std::vector<std::string>{"retry: 3000\r\n\r\n"});
+  RecordingStreamSink held_sink;
+  Stream held(broker, held_sink, kChannel, 0, no_keepalive);
+  held.on_open();
+  EXPECT_FALSE(held_sink.closed) << "a channel in memory is not refused";
+  EXPECT_EQ(ChatSseStream::events(held_sink.take()), (ChatSseStream::Events{{1, "first"}}));
 }
 
 }  // namespace

@@ -162,6 +162,45 @@ TEST_F(ConciergeConnection, EveryIdentificationFailureHasItsCloseCode) {
   EXPECT_EQ(registry.client_count(), 1u);
 }
 
+TEST(ConciergeConnectionLimits, IdentifyPastTheServersChannelLimitCloses1013) {
+  // Each client needs two channels in memory: the shared one and its own.
+  test::QueueDispatcher dispatcher{1};
+  core::LocalBrokerOptions options;
+  options.max_channels = 3;
+  core::LocalBroker broker{dispatcher, nullptr, options};
+  Registry registry{broker};
+  auto open = [&](test::ConciergeSink& sink, std::uint64_t session) {
+    auto c = std::make_unique<Connection>(registry, sink, session, 0, "127.0.0.1:1",
+                                          ConnectionOptions{});
+    c->on_open();
+    return c;
+  };
+  test::ConciergeSink first_sink, second_sink;
+  auto first = open(first_sink, 1);
+  first->on_text(Fixture::identify_text("first"));
+  dispatcher.drain();
+  EXPECT_EQ(first_sink.close_code, 0);
+  auto second = open(second_sink, 2);
+  second->on_text(Fixture::identify_text("second"));  // the shared channel and 1 of its own: 3
+  dispatcher.drain();
+  EXPECT_EQ(second_sink.close_code, 0);
+  test::ConciergeSink third_sink;
+  auto third = open(third_sink, 3);
+  third->on_text(Fixture::identify_text("third"));
+  dispatcher.drain();
+  EXPECT_EQ(third_sink.close_code, 1013);
+  EXPECT_EQ(third_sink.close_reason, "Try again later");
+  EXPECT_EQ(registry.client_count(), 2u);
+  EXPECT_EQ(broker.stats().channels, 3u) << "nothing of the refused client is left";
+  second->on_close();
+  test::ConciergeSink fourth_sink;
+  auto fourth = open(fourth_sink, 4);
+  fourth->on_text(Fixture::identify_text("fourth"));
+  dispatcher.drain();
+  EXPECT_EQ(fourth_sink.close_code, 0) << "a client left: room again";
+  for (auto* c : {first.get(), third.get(), fourth.get()}) c->on_close();
+}
+
 TEST_F(ConciergeConnection, SecretMustMatchWhenSet) {
   ConnectionOptions options;
   options.secret = "s3cret";

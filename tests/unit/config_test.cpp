@@ -72,6 +72,9 @@ Config all_changed() {
   cfg.storage.retention_interval = 1ms;
   cfg.storage.retention.per_channel["c"] = {1s, 1};
   cfg.storage.max_pending_bytes = 1;
+  cfg.storage.ring_bytes = 1;
+  cfg.storage.cache_bytes = 1;
+  cfg.storage.idle_channels = 1;
   cfg.auth.jwt_secret = "s";
   cfg.auth.jwt_public_key = "k.pem";
   cfg.auth.jwt_audience = "aud";
@@ -94,6 +97,7 @@ Config all_changed() {
   cfg.limits.max_connections = 1;
   cfg.limits.max_messages_per_second = 1;
   cfg.limits.max_http_body_bytes = 1;
+  cfg.limits.max_channels = 1;
   for (SystemConfig* system : std::initializer_list<SystemConfig*>{
            &cfg.hub, &cfg.concierge, &cfg.chatroom, &cfg.heavenland, &cfg.chat_sse, &cfg.mqtt}) {
     system->enabled = false;
@@ -152,6 +156,10 @@ TEST(AppConfig, Defaults) {
   EXPECT_EQ(cfg.limits.max_channels_per_connection, 100u);
   EXPECT_EQ(cfg.limits.max_connections, 100'000u);
   EXPECT_EQ(cfg.limits.max_http_body_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.limits.max_channels, 100'000u);
+  EXPECT_EQ(cfg.storage.ring_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.storage.cache_bytes, 256u * 1024 * 1024);
+  EXPECT_EQ(cfg.storage.idle_channels, 1000u);
   EXPECT_TRUE(cfg.hub.enabled);
   EXPECT_FALSE(cfg.hub.listen);
   EXPECT_EQ(cfg.hub.idle_timeout, 0ms);
@@ -188,6 +196,9 @@ retention_age = "30d"
 retention_count = 0
 ring_size = 250
 retention_interval = "5m"
+ring_bytes = "64KiB"
+cache_bytes = "1GiB"
+idle_channels = 0
 
 [auth]
 jwt_secret = "s3cret"
@@ -203,6 +214,7 @@ slow_consumer = "drop"
 max_channels_per_connection = 20
 max_connections = 5000
 max_http_body_bytes = "2MB"
+max_channels = 300
 
 [hub]
 enabled = false
@@ -257,12 +269,16 @@ connect_timeout = "3s"
   EXPECT_EQ(cfg.storage.retention.fallback.max_count, 0u);
   EXPECT_EQ(cfg.storage.ring_size, 250u);
   EXPECT_EQ(cfg.storage.retention_interval, 5min);
+  EXPECT_EQ(cfg.storage.ring_bytes, 64u * 1024);
+  EXPECT_EQ(cfg.storage.cache_bytes, 1024u * 1024 * 1024);
+  EXPECT_EQ(cfg.storage.idle_channels, 0u);
   EXPECT_EQ(cfg.auth.jwt_secret, "s3cret");
   EXPECT_EQ(cfg.auth.jwt_public_key, "/etc/parley/jwt.pem");
   EXPECT_EQ(cfg.auth.jwt_audience, "heavenland-api");
   EXPECT_EQ(cfg.auth.nickname_claim, "preferred_username");
   EXPECT_EQ(cfg.auth.account_url, "https://accounts.example.org/idm/accounts");
   EXPECT_EQ(cfg.limits.max_frame_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.limits.max_channels, 300u);
   EXPECT_EQ(cfg.limits.max_queue_bytes, 8u * 1024 * 1024);
   EXPECT_EQ(cfg.limits.slow_consumer, SlowConsumerPolicy::drop);
   EXPECT_EQ(cfg.limits.max_channels_per_connection, 20u);

@@ -242,7 +242,7 @@ TEST_F(ChatTest, BusyAuthenticatorAnswersAtOnce) {
 
 TEST(HeavenlandBackpressure, AMessageIntoAFullStorePausesReading) {
   test::QueueDispatcher dispatcher;
-  test::GatedStore store;
+  test::HeldStore store;
   core::LocalBroker broker(dispatcher, &store, {});
   test::ScriptedAuth auth;
   KeyedLimiter limiter(RateLimit{30, 60s}), accounts(RateLimit{10, 60s});
@@ -258,7 +258,7 @@ TEST(HeavenlandBackpressure, AMessageIntoAFullStorePausesReading) {
   c.on_text(R"({"action":"message","message":"two"})");
   EXPECT_EQ(store.appended.size(), 2u) << "the message that found the store full is kept";
   EXPECT_EQ(sink.pauses, 1);
-  store.commit();
+  store.release();
   dispatcher.drain();
 }
 
@@ -456,6 +456,27 @@ TEST(HeavenlandLimiter, AddressTableForgetsFullBuckets) {
   EXPECT_EQ(l.size(), KeyedLimiter::kSweepAt);
   EXPECT_TRUE(l.take("new", t + 2s));
   EXPECT_EQ(l.size(), 1u);
+}
+
+TEST_F(ChatTest, AMessagePastTheServersChannelLimitIsAnError) {
+  core::LocalBrokerOptions options;
+  options.max_channels = 1;
+  core::LocalBroker small(dispatcher, nullptr, options);
+  ChatShared small_shared{small, auth, limiter, account_limiter, online, chat_options()};
+  Client c;
+  c.conn = std::make_unique<ChatConnection>(small_shared, c.sink, ++sessions, 0, "10.0.0.1:1");
+  send(c, json::object{{"action", "login"}, {"token", "t"}});
+  auth.succeed("HL1", "Hero");
+  ASSERT_EQ(c.sink.take(), std::vector<json::value>{kConnected});
+  send(c, json::object{{"action", "message"}, {"message", "one"}, {"channel", "a"}});
+  dispatcher.drain();
+  ASSERT_EQ(c.sink.take().size(), 1u);  // delivered back
+  send(c, json::object{{"action", "message"}, {"message", "two"}, {"channel", "b"}});
+  dispatcher.drain();
+  EXPECT_EQ(c.sink.take(), std::vector<json::value>{error(errors::kTooManyChannels)});
+  EXPECT_TRUE(small.history("b", 10, 0).empty()) << "not stored";
+  EXPECT_EQ(small.stats().channels, 1u);
+  c.conn->on_close();
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ TEST_F(HeavenlandHistoryStore, SurvivesARestart) {
     storage::SqliteStore store(db());
     test::QueueDispatcher d;
     LocalBroker b(d, &store, options(100, &now));
-    b.restore(store.load(1000));
+    b.restore_recent(store.load_recent(100).value());
     const char* channels[] = {"heavenland", "General", "5", "lobby"};
     for (int i = 0; i < 150; ++i) {
       if (i % 3 == 0) now += 7;  // some in the same millisecond, on different channels
@@ -142,8 +142,9 @@ TEST_F(HeavenlandHistoryStore, SurvivesARestart) {
   storage::SqliteStore store(db());
   test::QueueDispatcher d;
   LocalBroker b(d, &store, options(100, &now));
-  b.restore(store.load(1000));
+  b.restore_recent(store.load_recent(100).value());
   EXPECT_EQ(texts(b.recent(100, 0)), before);
+  EXPECT_EQ(b.stats().channels, 0u) << "the channels themselves load on demand";
   auto newest = b.recent(1, 0);
   ASSERT_EQ(newest.size(), 1u);
   EXPECT_EQ(newest[0]->author_id, "HL1");
@@ -178,26 +179,22 @@ TEST_F(HeavenlandHistoryStore, RestoreKeepsCommitOrderAcrossChannels) {
   storage::SqliteStore store(db());
   test::QueueDispatcher d;
   LocalBroker b(d, &store, options(3, &now));
-  b.restore(store.load(1000));
+  b.restore_recent(store.load_recent(3).value());
   EXPECT_EQ(texts(b.recent(10, 0)), (std::vector<std::string>{"fourth", "third", "second"}));
 }
 
-TEST(HeavenlandHistoryRing, RestoreWithoutStoreOrderMergesByTime) {
+TEST(HeavenlandHistoryRing, RestoreKeepsTheNewestGivenAndMakesNoChannel) {
   test::QueueDispatcher d;
   std::int64_t now = 0;
   LocalBroker b(d, nullptr, options(3, &now));
-  auto at = [](std::string channel, std::uint64_t offset, std::int64_t time, std::string body) {
+  auto at = [](std::string channel, std::uint64_t offset, std::string body) {
     auto m = std::make_shared<Message>(text(std::move(channel), std::move(body)));
     m->offset = offset;
-    m->time_ms = time;
     return MessagePtr(m);
   };
-  std::map<std::string, ChannelHistory> h;
-  h["a"] = ChannelHistory{2, {at("a", 1, 100, "a1"), at("a", 2, 400, "a2")}};
-  h["b"] = ChannelHistory{2, {at("b", 1, 200, "b1"), at("b", 2, 300, "b2")}};
-  b.restore(std::move(h));
+  b.restore_recent({at("a", 1, "a1"), at("b", 1, "b1"), at("b", 2, "b2"), at("a", 2, "a2")});
   EXPECT_EQ(texts(b.recent(10, 0)), (std::vector<std::string>{"a2", "b2", "b1"}));
-  EXPECT_EQ(texts(b.history("a", 10, 0)), (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_EQ(b.stats().channels, 0u);
 }
 
 }  // namespace

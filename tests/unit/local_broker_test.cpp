@@ -2,57 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "broker_test_support.hpp"
 #include "core/stats.hpp"
 #include "test_support.hpp"
 
 namespace parley::core {
 namespace {
 
+using test::HeldStore;
 using test::QueueDispatcher;
-
-// Records events; renders each through the cache with a counter, as a dialect would.
-struct Recorder final : Subscriber {
-  explicit Recorder(std::uint32_t format = 1, int* encodes = nullptr)
-      : format(format), encodes(encodes) {}
-  void deliver(const Event& ev, EncodeCache& cache) override {
-    const Frame& f = cache.get(format, [&] {
-      if (encodes) ++*encodes;
-      return std::make_shared<const std::string>(ev.channel);
-    });
-    frames.push_back(f);
-    events.push_back(ev);
-    if (on_deliver) on_deliver();
-  }
-  std::uint32_t format;
-  int* encodes;
-  std::vector<Event> events;
-  std::vector<Frame> frames;
-  std::function<void()> on_deliver;
-};
-
-// A store that holds appends until release() commits them.
-struct HeldStore final : MessageStore {
-  void append(MessagePtr m, Done done) override {
-    held.emplace_back(std::move(m), std::move(done));
-  }
-  std::map<std::string, ChannelHistory> load(std::size_t) override { return {}; }
-  void apply_retention(const Retention&) override {}
-  void close() override {}
-  void release(bool ok = true) {
-    for (auto& [m, done] : held) done(ok);
-    held.clear();
-  }
-  std::vector<std::pair<MessagePtr, Done>> held;
-};
-
-Message text(std::string channel, std::string body) {
-  Message m;
-  m.channel = std::move(channel);
-  m.text = std::move(body);
-  m.author_name = "robin";
-  m.dialect = "test";
-  return m;
-}
+using test::Recorder;
+using test::text;
 
 TEST(LocalBroker, PublishAssignsGapFreeOffsetsAndDelivers) {
   QueueDispatcher d;
@@ -110,11 +70,13 @@ TEST(LocalBroker, ChannelStatsCountSubscribersPerTagAndListTheBusiestFirst) {
 
   b.unsubscribe("lobby", 1, &sse);
   b.unsubscribe("elsewhere", 0, &sse);
-  EXPECT_EQ(b.channel_stats("", 10).channels_by_tag[4], 0u);
+  ChannelStats after = b.channel_stats("", 10);
+  EXPECT_EQ(after.channels_by_tag[4], 0u);
+  EXPECT_EQ(after.channels, 3u) << "elsewhere, idle and never written, is evicted";
   Recorder everywhere;
   everywhere.tag = 5;
   b.subscribe_all(0, &everywhere);
-  EXPECT_EQ(b.channel_stats("", 0).channels_by_tag[5], 4u) << "a subscriber to every channel";
+  EXPECT_EQ(b.channel_stats("", 0).channels_by_tag[5], 3u) << "a subscriber to every channel";
   b.unsubscribe_all(0, &everywhere);
 }
 
@@ -189,7 +151,7 @@ TEST(LocalBroker, CommittedComesAfterTheCommitWithItsOutcome) {
 
 TEST(LocalBroker, AcceptingFollowsTheStoresRoom) {
   QueueDispatcher d;
-  test::GatedStore store;
+  test::HeldStore store;
   LocalBroker b(d, &store, {});
   EXPECT_TRUE(b.accepting());
   int called = 0;
@@ -330,17 +292,16 @@ TEST(LocalBroker, HistoryHonoursRetention) {
   EXPECT_TRUE(b.history("lobby", 100, 0).empty()) << "age limit";
 }
 
-TEST(LocalBroker, RestoreContinuesOffsets) {
+TEST(LocalBroker, AChannelNotInMemoryContinuesTheStoresOffsets) {
   QueueDispatcher d;
-  LocalBroker b(d, nullptr, {});
-  std::map<std::string, ChannelHistory> h;
+  HeldStore store;
   auto m = std::make_shared<Message>(text("lobby", "before"));
   m->offset = 41;
   m->time_ms = 1;
-  h["lobby"].last_offset = 42;
-  h["lobby"].messages.push_back(m);
-  b.restore(std::move(h));
-  b.publish(text("lobby", "after"));
+  store.stored["lobby"] = ChannelHistory{42, {m}};  // offset 42's message: deleted by retention
+  LocalBroker b(d, &store, {});
+  EXPECT_EQ(b.publish(text("lobby", "after")), Outcome::ok);
+  store.release();
   auto all = b.history("lobby", 10, 0);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0]->text, "before");

@@ -146,7 +146,7 @@ TEST_F(PhoenixConnection, ShoutIsBroadcastVerbatimToAllIncludingSender) {
 
 TEST(PhoenixBackpressure, AShoutIntoAFullStorePausesReadingUntilItHasRoom) {
   test::QueueDispatcher dispatcher;
-  test::GatedStore store;
+  test::HeldStore store;
   core::LocalBroker broker{dispatcher, &store, {}};
   test::RecordingSink sink;
   Connection conn(Vsn::v2, broker, sink, 1, 0, {});
@@ -161,7 +161,7 @@ TEST(PhoenixBackpressure, AShoutIntoAFullStorePausesReadingUntilItHasRoom) {
   EXPECT_EQ(sink.resumes, 0);
   store.open();
   EXPECT_EQ(sink.resumes, 1) << "read again once the store has room";
-  store.commit();
+  store.release();
   dispatcher.drain();
 }
 
@@ -314,6 +314,34 @@ TEST_F(PhoenixConnection, MessagesFromOtherDialectsRenderAsShouts) {
   EXPECT_EQ(
       json::serialize(got[0]),
       R"([null,null,"room:lobby","shout",{"body":"from elsewhere","channel":"lobby","name":"mqtt-user"}])");
+}
+
+TEST(PhoenixConnectionLimits, AJoinPastTheServersChannelLimitIsAnErrorReply) {
+  test::QueueDispatcher dispatcher;
+  core::LocalBrokerOptions options;
+  options.max_channels = 1;
+  core::LocalBroker broker{dispatcher, nullptr, options};
+  test::RecordingSink sink;
+  Connection c(Vsn::v2, broker, sink, 1, 0, {});
+  auto last = [&] {
+    dispatcher.drain();
+    auto sent = sink.take();
+    return sent.empty() ? std::string() : sent.back();
+  };
+  c.on_text(R"(["1","1","room:a","phx_join",{"username":"robin"}])");
+  EXPECT_NE(last().find("presence_diff"), std::string::npos);
+  c.on_text(R"(["2","2","room:b","phx_join",{"username":"robin"}])");
+  EXPECT_EQ(
+      last(),
+      R"(["2","2","room:b","phx_reply",{"status":"error","response":{"reason":"too many channels"}}])");
+  // Not joined: an event there is unmatched; the socket and its other room stay.
+  c.on_text(R"(["2","3","room:b","shout",{"body":"x"}])");
+  EXPECT_NE(last().find("unmatched topic"), std::string::npos);
+  EXPECT_EQ(sink.close_code, 0);
+  c.on_text(R"(["1","4","room:a","phx_leave",{}])");
+  last();
+  c.on_text(R"(["5","5","room:b","phx_join",{"username":"robin"}])");
+  EXPECT_NE(last().find("presence_diff"), std::string::npos) << "room:a left: room for room:b";
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/message_bytes.hpp"
 #include "core/stats.hpp"
 #include "storage/sqlite_db.hpp"
 
@@ -499,7 +500,7 @@ TEST_F(SqliteStoreTest, Version1WithDuplicatesIsMigrated) {
 }
 
 TEST_F(SqliteStoreTest, QueueBoundedInBytesWithWaitersCalledWhenItHasRoom) {
-  const std::size_t one = SqliteStore::message_bytes(*make_message("lobby", 1));
+  const std::size_t one = core::message_bytes(*make_message("lobby", 1));
   SqliteStoreOptions options;
   options.max_pending_bytes = 3 * one;
   options.max_batch = 1;
@@ -535,7 +536,111 @@ TEST_F(SqliteStoreTest, MessageBytesCountsTextAndPayload) {
   auto big = std::make_shared<Message>(*make_message("lobby", 2));
   big->text = std::string(10'000, 'x');
   big->payload = {{"body", std::string(10'000, 'y')}, {"list", boost::json::array{"z", 1}}};
-  EXPECT_GE(SqliteStore::message_bytes(*big), SqliteStore::message_bytes(*small) + 20'000);
+  EXPECT_GE(core::message_bytes(*big), core::message_bytes(*small) + 20'000);
+}
+
+TEST_F(SqliteStoreTest, LoadChannelReadsOneChannelBoundedByCountAndBytes) {
+  SqliteStore store(db_file());
+  for (std::uint64_t i = 1; i <= 10; ++i) store.append(make_message("lobby", i, 1000 + i), {});
+  ASSERT_TRUE(append_and_wait(store, make_message("other", 1)));
+
+  auto lobby = store.load_channel("lobby", 100, 1 << 20);
+  ASSERT_TRUE(lobby);
+  EXPECT_EQ(lobby->last_offset, 10u);
+  EXPECT_EQ(offsets(*lobby), range(1, 10));
+  EXPECT_EQ(lobby->messages.front()->author_name, "Ada");
+  EXPECT_EQ(lobby->messages.front()->time_ms, 1001);
+  EXPECT_GT(lobby->messages.back()->seq, lobby->messages.front()->seq);
+
+  EXPECT_EQ(offsets(*store.load_channel("lobby", 3, 1 << 20)), range(8, 10)) << "the newest";
+  const std::size_t one = core::message_bytes(*lobby->messages.back());
+  EXPECT_EQ(offsets(*store.load_channel("lobby", 100, 2 * one)), range(9, 10)) << "by bytes";
+  EXPECT_EQ(offsets(*store.load_channel("lobby", 100, 1)), range(10, 10)) << "the newest, always";
+
+  auto unknown = store.load_channel("never", 100, 1 << 20);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->last_offset, 0u);
+  EXPECT_TRUE(unknown->messages.empty());
+
+  EXPECT_EQ(store.last_offset("lobby"), 10u);
+  EXPECT_EQ(store.last_offset("other"), 1u);
+  EXPECT_EQ(store.last_offset("never"), 0u);
+  EXPECT_EQ(store.channel_count(), 2u);
+}
+
+TEST_F(SqliteStoreTest, LoadChannelKeepsTheLastOffsetRetentionEmptied) {
+  SqliteStoreOptions options;
+  options.now_ms = [] { return std::int64_t{10'000'000}; };
+  SqliteStore store(db_file(), options);
+  for (std::uint64_t i = 1; i <= 5; ++i) store.append(make_message("lobby", i, 1000), {});
+  core::Retention retention;
+  retention.fallback.max_age = std::chrono::seconds(1);
+  store.apply_retention(retention);
+  ASSERT_TRUE(append_and_wait(store, make_message("other", 1, 10'000'000)));
+  auto lobby = store.load_channel("lobby", 100, 1 << 20);
+  ASSERT_TRUE(lobby);
+  EXPECT_EQ(lobby->last_offset, 5u);
+  EXPECT_TRUE(lobby->messages.empty());
+  EXPECT_EQ(store.last_offset("lobby"), 5u);
+}
+
+TEST_F(SqliteStoreTest, LoadRecentIsTheNewestOfEveryChannelInCommitOrder) {
+  SqliteStore store(db_file());
+  store.append(make_message("b", 1, 3000), {});
+  store.append(make_message("a", 1, 1000), {});
+  store.append(make_message("b", 2, 2000), {});
+  ASSERT_TRUE(append_and_wait(store, make_message("a", 2, 500)));
+  auto recent = store.load_recent(3);
+  ASSERT_TRUE(recent);
+  std::vector<std::string> ids;
+  for (const auto& m : *recent) ids.push_back(m->id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a-1", "b-2", "a-2"}));
+  EXPECT_EQ(recent->back()->channel, "a");
+  EXPECT_EQ(store.load_recent(0)->size(), 0u);
+  EXPECT_EQ(store.load_recent(100)->size(), 4u);
+}
+
+TEST_F(SqliteStoreTest, ReadsFromManyThreadsWhileWriting) {
+  SqliteStore store(db_file());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, backwards{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t)
+    readers.emplace_back([&] {
+      std::uint64_t seen = 0;
+      while (!stop) {
+        auto h = store.load_channel("lobby", 5, 1 << 20);
+        auto last = store.last_offset("lobby");
+        if (!h || !last) {
+          ++failures;
+          continue;
+        }
+        if (*last < seen || h->last_offset < seen) ++backwards;
+        if (!h->messages.empty() && h->messages.back()->offset != h->last_offset) ++backwards;
+        seen = std::max(seen, h->last_offset);
+      }
+    });
+  for (std::uint64_t i = 1; i <= 300; ++i) store.append(make_message("lobby", i), {});
+  ASSERT_TRUE(append_and_wait(store, make_message("lobby", 301)));
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(backwards, 0) << "each load is one snapshot; offsets only grow";
+  EXPECT_EQ(store.last_offset("lobby"), 301u);
+}
+
+TEST_F(SqliteStoreTest, AStoreThatCannotBeReadSaysSo) {
+  SqliteStore store(db_file());
+  ASSERT_TRUE(append_and_wait(store, make_message("lobby", 1)));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_file().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE channels", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_FALSE(store.load_channel("lobby", 10, 1 << 20));
+  EXPECT_FALSE(store.last_offset("lobby"));
+  EXPECT_FALSE(store.channel_count());
 }
 
 }  // namespace

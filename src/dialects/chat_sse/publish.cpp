@@ -10,8 +10,10 @@ PublishResult publish(core::Broker& broker, std::string_view channel_id, std::st
   if (!is_uuid(user_id)) return {400, "user_id is not a UUID"};
   if (!valid_utf8(body)) return {400, "the message is not UTF-8 text"};
   if (!broker.accepting()) return {503, "the message store is busy; retry later"};
-  broker.publish(make_message(normalize_uuid(channel_id), normalize_uuid(user_id), std::move(body)),
-                 std::move(committed));
+  auto outcome = broker.publish(
+      make_message(normalize_uuid(channel_id), normalize_uuid(user_id), std::move(body)),
+      std::move(committed));
+  if (outcome != core::Outcome::ok) return {503, core::describe(outcome)};
   return {200, {}};
 }
 

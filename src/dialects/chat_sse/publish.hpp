@@ -12,7 +12,9 @@ namespace parley::dialects::chat_sse {
 struct PublishResult {
   // 200: handed to the broker; `committed` is called once the message is durable (or its write
   // failed), and the answer waits for it. 400: an id is not a UUID, or the body is not UTF-8
-  // text. 503: the store's queue is full (Broker::accepting); nothing was published.
+  // text. 503: the store's queue is full (Broker::accepting), or the broker refused it
+  // (core::Outcome: too many channels in memory, or the store could not be read); nothing was
+  // published and `committed` is never called.
   // 202 (the original's answer when its message queue was down) is reserved for a broker that
   // cannot reach its cluster engine.
   unsigned status = 200;

@@ -1,5 +1,7 @@
 #include "dialects/chat_sse/stream.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "dialects/chat_sse/codec.hpp"
 
 namespace parley::dialects::chat_sse {
@@ -25,7 +27,13 @@ void Stream::on_open() {
   arm_keep_alive();
   if (options_.retry.count() > 0)
     sink_.send_text(retry_text(static_cast<std::uint64_t>(options_.retry.count())));
-  broker_.subscribe(channel_, thread_, this);
+  if (auto outcome = broker_.subscribe(channel_, thread_, this); outcome != core::Outcome::ok) {
+    // Ended at once: EventSource reconnects after its retry delay.
+    spdlog::info("chat_sse: stream on {:?} refused: {}", channel_, core::describe(outcome));
+    on_close();
+    sink_.close(1013, "too many channels");
+    return;
+  }
   subscribed_ = true;
   if (!after_) return;
   std::size_t queued = 0;

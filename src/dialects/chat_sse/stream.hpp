@@ -44,7 +44,8 @@ class Stream final : public core::DialectConnection, public core::Subscriber {
   Stream& operator=(const Stream&) = delete;
 
   // Sends `retry:`, subscribes, then replays the kept messages with an offset > after; arms the
-  // keep-alive.
+  // keep-alive. When the broker refuses the subscription (its channel limit) the stream ends at
+  // once (logged): EventSource retries.
   void on_open() override;
   void on_text(std::string_view) override {}
   // What the client sends on a stream is ignored, as by the original, up to kMaxIgnoredBytes.

@@ -91,6 +91,8 @@ std::string_view close_reason(std::uint16_t code) {
       return "Name must be alphanumeric";
     case close_code::hb_failed:
       return "Heartbeat failed";
+    case close_code::try_again_later:
+      return "Try again later";
     default:
       return "Unknown reason";
   }

@@ -111,15 +111,20 @@ void Connection::identify(std::string_view text) {
     return close(refused);
   }
   auto hello = registry_.identify(caller_, *id);
-  if (!hello) {
-    spdlog::info("concierge: session={} peer={}: name {} is taken", session_, peer_, id->name);
-    return close(close_code::duplicate_auth);
+  if (auto* refused = std::get_if<Registry::Refused>(&hello)) {
+    if (*refused == Registry::Refused::name_taken) {
+      spdlog::info("concierge: session={} peer={}: name {} is taken", session_, peer_, id->name);
+      return close(close_code::duplicate_auth);
+    }
+    spdlog::warn("concierge: session={} peer={}: {} refused: too many channels", session_, peer_,
+                 id->name);
+    return close(close_code::try_again_later);
   }
   name_ = id->name;
   uuid_ = caller_.uuid;
   spdlog::info("concierge: session={} peer={}: {} identified as {}", session_, peer_, name_,
                caller_.uuid);
-  sink_.send_text(std::move(*hello));
+  sink_.send_text(std::move(std::get<std::string>(hello)));
 }
 
 void Connection::handle(std::string_view text) {

@@ -26,6 +26,8 @@ inline constexpr std::uint16_t bad_secret = 4006;      // the shared secret does
 inline constexpr std::uint16_t bad_version = 4007;     // version does not match ^0.2.0
 inline constexpr std::uint16_t bad_auth = 4008;        // name is not alphanumeric/_
 inline constexpr std::uint16_t hb_failed = 4009;       // no sign of life for 10 s
+// Parley's: RFC 6455's "Try Again Later", when the server holds as many channels as it may.
+inline constexpr std::uint16_t try_again_later = 1013;
 }  // namespace close_code
 
 // The reason text the original sends with a close code ("Unknown reason" for others).

@@ -52,16 +52,23 @@ void Registry::broadcast(const std::string& channel, Envelope e) {
                                  std::string(kDialect), "", json::value(std::move(payload))}));
 }
 
-std::optional<std::string> Registry::identify(Caller& c, const in::Identify& id) {
+std::variant<std::string, Registry::Refused> Registry::identify(Caller& c, const in::Identify& id) {
   std::lock_guard lock(mutex_);
-  if (names_.contains(id.name)) return std::nullopt;
+  if (names_.contains(id.name)) return Refused::name_taken;
   std::string uuid = core::make_uuid();
   Client client{ClientInfo{id.name, id.nickname, uuid, id.tags}, client_slots_.take()};
-  // To the clients there before (the new one may be subscribed by the time it is delivered).
-  broadcast(std::string(kAllChannel),
-            Envelope{.text = render(out::ClientJoined{client.info}), .skip = uuid});
-  broker_.subscribe(std::string(kAllChannel), c.thread, c.subscriber);
-  broker_.subscribe(client_channel(client.slot), c.thread, c.subscriber);
+  const std::string all(kAllChannel), own = client_channel(client.slot);
+  if (broker_.subscribe(all, c.thread, c.subscriber) != core::Outcome::ok) {
+    client_slots_.give(client.slot);
+    return Refused::server_full;
+  }
+  if (broker_.subscribe(own, c.thread, c.subscriber) != core::Outcome::ok) {
+    broker_.unsubscribe(all, c.thread, c.subscriber);
+    client_slots_.give(client.slot);
+    return Refused::server_full;
+  }
+  // To the clients there before (skipped for the new one, subscribed already).
+  broadcast(all, Envelope{.text = render(out::ClientJoined{client.info}), .skip = uuid});
   names_[id.name] = uuid;
   clients_.emplace(uuid, std::move(client));
   c.uuid = uuid;
@@ -194,10 +201,14 @@ void Registry::subscribe_service(Caller& c, Client& client, Service& s, std::uin
                        seq));
     return;
   }
+  std::string channel = service_channel(s.slot);
+  if (auto outcome = broker_.subscribe(channel, c.thread, c.subscriber);
+      outcome != core::Outcome::ok) {
+    r.push_back(render(out::ErrorInternal{std::string(core::describe(outcome))}, seq));
+    return;
+  }
   s.info.subscribers.push_back(client.info.uuid);
   ++client.subscriptions;
-  std::string channel = service_channel(s.slot);
-  broker_.subscribe(channel, c.thread, c.subscriber);
   c.service_channels[channel] = s.instance;
   r.push_back(render(out::SelfSubscribeResult{true, s.info}, seq));
   std::string event = render(out::ServiceClientSubscribed{client.info, s.info});

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "core/broker.hpp"
@@ -69,10 +70,15 @@ class Registry {
  public:
   explicit Registry(core::Broker& broker, RegistryOptions options = {});
 
+  // Why identify() refused a client.
+  enum class Refused {
+    name_taken,   // close 4005
+    server_full,  // the broker refused its channels (core::Outcome::too_many_channels): 1013
+  };
   // Registers the caller under id.name and subscribes it to its channels; CLIENT_JOINED goes to
-  // the others. Returns the HELLO to send, or nullopt when the name is taken (close 4005).
+  // the others. Returns the HELLO to send, or why not (nothing registered then).
   // The name, version and secret are checked by the caller before.
-  std::optional<std::string> identify(Caller& caller, const in::Identify& id);
+  std::variant<std::string, Refused> identify(Caller& caller, const in::Identify& id);
 
   // The caller is gone: its services are deleted (SERVICE_DELETE_RESULT to all), it leaves the
   // services it subscribed to (SERVICE_CLIENT_UNSUBSCRIBED to their subscribers), CLIENT_LEFT

@@ -104,7 +104,15 @@ void ChatConnection::handle_message(json::object frame) {
   m.text = std::move(request.text);
   m.payload = std::move(request.payload);
   m.dialect = std::string(kDialect);
-  shared_.broker.publish(std::move(m));  // delivered back to this socket too, once committed
+  // Delivered back to this socket too, once committed.
+  switch (shared_.broker.publish(std::move(m))) {
+    case core::Outcome::ok:
+      break;
+    case core::Outcome::too_many_channels:
+      return send_error(errors::kTooManyChannels);
+    case core::Outcome::store_unavailable:
+      return send_error(errors::kStorageUnavailable);
+  }
   // The store is behind: this client is read again once it has room (nothing is dropped).
   if (!shared_.broker.accepting()) sink_.pause_reading(shared_.broker);
 }

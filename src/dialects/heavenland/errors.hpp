@@ -36,6 +36,10 @@ inline constexpr std::string_view kBadChannel =
     "channel has to be a string of 1 to 200 bytes or an integer";
 inline constexpr std::string_view kBadLimit = "limit has to be a non-negative integer";
 inline constexpr std::string_view kBadOffset = "offset has to be a non-negative integer";
+// A message refused by the broker (core::Outcome): the channel limit, the store unreadable.
+inline constexpr std::string_view kTooManyChannels = "too many channels, please try again later";
+inline constexpr std::string_view kStorageUnavailable =
+    "storage unavailable, please try again later";
 
 // /minigame, original.
 inline constexpr std::string_view kSchedulerNotRunning = "scheduler not running";

@@ -91,7 +91,12 @@ MinigameConnection::MinigameConnection(MinigameService& service, core::Broker& b
       session_(session),
       thread_(thread),
       peer_(std::move(peer)) {
-  broker_.subscribe(std::string(kMinigameChannel), thread_, this);
+  if (broker_.subscribe(std::string(kMinigameChannel), thread_, this) != core::Outcome::ok) {
+    spdlog::warn("heavenland: minigame session={} peer={}: refused: too many channels", session_,
+                 peer_);
+    closed_ = true;
+    sink_.close(1013, "too many channels");  // RFC 6455: Try Again Later
+  }
 }
 
 MinigameConnection::~MinigameConnection() { on_close(); }

@@ -72,7 +72,8 @@ class MinigameService {
 
 class MinigameConnection final : public core::DialectConnection, public core::Subscriber {
  public:
-  // Subscribes to kMinigameChannel.
+  // Subscribes to kMinigameChannel; when the broker refuses (its channel limit), closes the
+  // socket with 1013 (Try Again Later).
   MinigameConnection(MinigameService& service, core::Broker& broker, core::Sink& sink,
                      std::uint64_t session, std::size_t thread, std::string peer);
   ~MinigameConnection() override;

@@ -111,11 +111,16 @@ void Connection::handle_join(Message& m) {
   if (joined_.size() >= options_.max_channels)
     return reply_error(m.join_ref, m.ref, m.topic, "too many channels joined");
 
+  std::string name(channel);
+  if (auto outcome = broker_.subscribe(name, thread_, this); outcome != core::Outcome::ok) {
+    spdlog::info("phoenix: session {}: join {} refused: {}", session_, m.topic,
+                 core::describe(outcome));
+    return reply_error(m.join_ref, m.ref, m.topic, core::describe(outcome));
+  }
   Joined& j = joined_[m.topic];
   j.join_ref = m.join_ref.is_null() ? m.ref : m.join_ref;
-  j.channel = std::string(channel);
+  j.channel = std::move(name);
   j.username = std::string(*username);
-  broker_.subscribe(j.channel, thread_, this);
   reply(m, "ok", json::object{});
   push(j.join_ref, m.topic, "presence_state", render_presence(broker_.presence_list(j.channel)));
   broker_.presence_track(j.channel, j.username, session_, user_meta(false, j.username));
@@ -143,7 +148,11 @@ void Connection::handle_room_event(Message& m, Joined& j) {
       msg.text = body->get_string();
     msg.payload = std::move(*payload);
     msg.dialect = "phoenix";
-    broker_.publish(std::move(msg));
+    if (auto outcome = broker_.publish(std::move(msg)); outcome != core::Outcome::ok) {
+      spdlog::warn("phoenix: session {}: shout on {} refused: {}", session_, m.topic,
+                   core::describe(outcome));
+      return reply_error(m.join_ref, m.ref, m.topic, core::describe(outcome));
+    }
     // The store is behind: this client is read again once it has room (nothing is dropped).
     if (!broker_.accepting()) sink_.pause_reading(broker_);
     return;  // Hub's shout has no reply
