@@ -24,24 +24,6 @@ using namespace std::chrono_literals;
 using namespace std::string_literals;
 using test::Received;
 
-// A message store whose commits run when the test drains (never inside append: the broker holds
-// the channel's lock there), or, while `hold` is set, when the test calls commit().
-struct HeldStore final : core::MessageStore {
-  void append(core::MessagePtr m, Done done) override {
-    held.emplace_back(std::move(m), std::move(done));
-  }
-  std::map<std::string, core::ChannelHistory> load(std::size_t) override { return {}; }
-  void apply_retention(const core::Retention&) override {}
-  void close() override {}
-  void commit(bool ok = true) {
-    auto all = std::move(held);
-    held.clear();
-    for (auto& [m, done] : all) done(ok);
-  }
-  bool hold = false;
-  std::vector<std::pair<core::MessagePtr, Done>> held;
-};
-
 // A StateStore in memory: the records as the SQLite one would hold them.
 struct MapStateStore final : core::StateStore {
   void put(std::string key, std::string value) override { records[key] = std::move(value); }
@@ -107,8 +89,7 @@ class MqttConnectionTest : public ::testing::Test {
     engine_.reset();
     broker_.reset();
     dispatcher_ = std::make_unique<test::QueueDispatcher>(threads);
-    broker_ =
-        std::make_unique<core::LocalBroker>(*dispatcher_, &store_, core::LocalBrokerOptions{});
+    broker_ = std::make_unique<core::LocalBroker>(*dispatcher_, &store_, broker_options_);
     options_.clock = [this] { return now_; };
     engine_ = std::make_unique<Engine>(*broker_, *dispatcher_, options_, &state_, auth_);
   }
@@ -123,7 +104,7 @@ class MqttConnectionTest : public ::testing::Test {
   void drain() {
     do {
       dispatcher_->drain();
-      if (!store_.hold) store_.commit();
+      if (!hold_) store_.release();
     } while (!dispatcher_->posted.empty());
   }
 
@@ -164,7 +145,11 @@ class MqttConnectionTest : public ::testing::Test {
     return out;
   }
 
-  HeldStore store_;
+  // Its commits run when the test drains (never inside append: the broker holds the channel's
+  // lock there), or, while hold_ is set, when the test calls store_.release().
+  test::HeldStore store_;
+  bool hold_ = false;
+  core::LocalBrokerOptions broker_options_;
   MapStateStore state_;
   Options options_;
   Authenticator* auth_ = nullptr;
@@ -580,19 +565,19 @@ TEST_F(MqttConnectionTest, RetainedMessages) {
 
 TEST_F(MqttConnectionTest, RetainedNotSentTwiceAroundItsCommit) {
   Client& pub = connected("pub");
-  store_.hold = true;
+  hold_ = true;
   pub.send(publish_packet("news", "breaking", 1, 1, true));
   drain();
   // Subscribed after the publication, before its commit: the retained copy, not the live one.
   Client& sub = connected("sub");
   subscribe(sub, "news", 1);
-  store_.commit();
+  store_.release();
   drain();
   auto got = publishes(sub);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(got[0].publish().retain);
   // The next publication on the topic arrives.
-  store_.hold = false;
+  hold_ = false;
   pub.send(publish_packet("news", "later", 1, 2, true));
   drain();
   got = publishes(sub);
@@ -973,7 +958,7 @@ TEST_F(MqttConnectionTest, UnreadableRecordsAreSkipped) {
 }
 
 TEST_F(MqttConnectionTest, AcknowledgedOnlyOnceCommitted) {
-  store_.hold = true;
+  hold_ = true;
   Client& c = connected("pub");
   c.send(publish_packet("t", "one", 1, 1));
   c.send(publish_packet("t", "two", 2, 2));
@@ -982,7 +967,7 @@ TEST_F(MqttConnectionTest, AcknowledgedOnlyOnceCommitted) {
   c.send(publish_packet("t", "two", 2, 2, false, /*dup=*/true));
   drain();
   EXPECT_TRUE(c.take().empty());
-  store_.commit();
+  store_.release();
   drain();
   auto got = c.take();
   ASSERT_EQ(got.size(), 2u);
@@ -994,11 +979,11 @@ TEST_F(MqttConnectionTest, AcknowledgedOnlyOnceCommitted) {
 }
 
 TEST_F(MqttConnectionTest, AFailedWriteIsNotAcknowledged) {
-  store_.hold = true;
+  hold_ = true;
   Client& c = connected("pub");
   c.send(publish_packet("t", "lost", 1, 1));
   drain();
-  store_.commit(/*ok=*/false);
+  store_.release(/*ok=*/false);
   drain();
   EXPECT_TRUE(c.take().empty());
   EXPECT_TRUE(c.transport.closed);  // the client sends it again on its next connection
@@ -1086,6 +1071,30 @@ TEST_F(MqttConnectionTest, LoginsAreLimitedPerAddressAndPerAccount) {
   // The window refills.
   now_ += std::chrono::milliseconds(60'000);
   EXPECT_EQ(attempt("alice", "wonder", "10.0.0.9"), connack_code::accepted);
+}
+
+TEST_F(MqttConnectionTest, TheChannelLimitIsRefusedInMqttTerms) {
+  broker_options_.max_channels = 1;
+  make_engine();
+  Client& a = connected("a");
+  subscribe(a, "one", 1);  // the one channel in memory, not idle: it has a subscriber
+  a.send(subscribe_packet(2, {{"two", 1}}));
+  drain();
+  auto got = a.take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].suback().codes, std::vector<std::uint8_t>{kSubackFailure});
+  // A QoS 1 publication to another channel cannot be stored: never acknowledged.
+  Client& p = connected("p");
+  p.send(publish_packet("three", "x", 1, 5));
+  drain();
+  EXPECT_TRUE(p.take().empty());
+  EXPECT_TRUE(p.transport.closed);
+  // The channel in memory still works.
+  Client& q = connected("q");
+  q.send(publish_packet("one", "fine", 1, 6));
+  drain();
+  EXPECT_EQ(q.take().at(0).type, PacketType::puback);
+  EXPECT_EQ(publishes(a).at(0).publish().payload, "fine");
 }
 
 TEST_F(MqttConnectionTest, ExactAndWildcardFiltersOfOneSessionGiveOneCopy) {

@@ -37,11 +37,9 @@ bool Engine::denied(std::string_view filter_or_topic) const {
   return false;
 }
 
-void Engine::publish(core::Message m, bool retain, core::Broker::Committed committed) {
-  if (retain)
-    retained_.publish(std::move(m), broker_, std::move(committed));
-  else
-    broker_.publish(std::move(m), std::move(committed));
+core::Outcome Engine::publish(core::Message m, bool retain, core::Broker::Committed committed) {
+  if (retain) return retained_.publish(std::move(m), broker_, std::move(committed));
+  return broker_.publish(std::move(m), std::move(committed));
 }
 
 Engine::Claim Engine::connect(const std::string& client_id, bool clean, const LinkPtr& link) {

@@ -77,8 +77,9 @@ class Engine {
   bool holds(const std::string& client_id, const LinkPtr& link) const;
 
   // Publishes m; retain: it also becomes (or, empty, clears) its topic's retained message.
-  // committed: as Broker::publish calls it. Thread-safe.
-  void publish(core::Message m, bool retain, core::Broker::Committed committed = {});
+  // committed and the outcome: as Broker::publish (a refused message is not retained).
+  // Thread-safe.
+  core::Outcome publish(core::Message m, bool retain, core::Broker::Committed committed = {});
 
   // True when [mqtt] deny_subscribe refuses this filter (or withholds this topic).
   bool denied(std::string_view filter_or_topic) const;

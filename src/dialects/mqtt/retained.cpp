@@ -21,30 +21,40 @@ RetainedStore::RetainedStore(core::StateStore* store, std::size_t max)
           static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count())) {
 }
 
-void RetainedStore::publish(core::Message m, core::Broker& broker,
-                            core::Broker::Committed committed) {
+core::Outcome RetainedStore::publish(core::Message m, core::Broker& broker,
+                                     core::Broker::Committed committed) {
   std::string topic = topic_of(m);
   std::lock_guard lock(mutex_);
   std::vector<core::MessagePtr>* slot = tree_.find(topic);
   bool present = slot && !slot->empty();
+  core::MessagePtr before = present ? slot->front() : nullptr;
+  core::MessagePtr kept;
+  const bool cleared = present && payload_of(m).empty();
   if (payload_of(m).empty()) {
-    if (present) {
-      tree_.erase_if(topic, [](const core::MessagePtr&) { return true; });
-      if (store_) store_->erase("r/" + topic);
-    }
+    if (present) tree_.erase_if(topic, [](const core::MessagePtr&) { return true; });
   } else if (!present && tree_.size() >= max_) {
     spdlog::warn("mqtt: {} retained messages kept already (max_retained); '{}' not retained",
                  tree_.size(), topic);
   } else {
     m.payload["rseq"] = ++next_seq_;
-    auto kept = std::make_shared<const core::Message>(m);
+    kept = std::make_shared<const core::Message>(m);
     if (present)
       slot->front() = kept;
     else
       tree_.insert(topic, kept);
-    if (store_) store_->put("r/" + topic, json::serialize(message_to_json(*kept)));
   }
-  broker.publish(std::move(m), std::move(committed));
+  core::Outcome outcome = broker.publish(std::move(m), std::move(committed));
+  if (outcome != core::Outcome::ok) {
+    // Refused: the topic keeps what it had.
+    tree_.erase_if(topic, [](const core::MessagePtr&) { return true; });
+    if (before) tree_.insert(topic, before);
+    return outcome;
+  }
+  if (store_ && kept)
+    store_->put("r/" + topic, json::serialize(message_to_json(*kept)));
+  else if (store_ && cleared)
+    store_->erase("r/" + topic);
+  return outcome;
 }
 
 std::vector<core::MessagePtr> RetainedStore::match(std::string_view filter) const {

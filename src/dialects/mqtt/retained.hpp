@@ -28,7 +28,9 @@ class RetainedStore {
   // retained message; an empty payload clears the topic's retained message instead (and is
   // published as any other message). The retained record is written by the StateStore's own
   // batch, which may come a moment after the message's commit.
-  void publish(core::Message m, core::Broker& broker, core::Broker::Committed committed = {});
+  // A message the broker refuses leaves the topic's retained message as it was.
+  core::Outcome publish(core::Message m, core::Broker& broker,
+                        core::Broker::Committed committed = {});
 
   // The retained messages whose topic filter matches.
   std::vector<core::MessagePtr> match(std::string_view filter) const;

@@ -244,7 +244,13 @@ void Session::retained_for(const std::string& filter, std::uint8_t qos) {
 
 void Session::on_publish(const LinkPtr& from, core::Message m, std::uint8_t qos, bool retain,
                          std::uint16_t packet_id) {
-  if (qos == 0) return engine_.publish(std::move(m), retain);
+  if (qos == 0) {
+    // Nothing to answer: a refusal is only logged.
+    if (core::Outcome outcome = engine_.publish(std::move(m), retain); outcome != core::Outcome::ok)
+      spdlog::warn("mqtt: client {}: QoS 0 publication refused: {}", client_id_,
+                   core::describe(outcome));
+    return;
+  }
   if (qos == 2) {
     auto [it, fresh] = awaiting_pubrel_.emplace(packet_id, false);
     if (!fresh) {
@@ -255,13 +261,21 @@ void Session::on_publish(const LinkPtr& from, core::Message m, std::uint8_t qos,
     }
   }
   // Acknowledged once durable: the commit is called on the store's thread, answered here.
-  engine_.publish(std::move(m), retain,
-                  [weak = weak_from_this(), &threads = engine_.threads(), home = home_, from, qos,
-                   packet_id](bool stored) {
-                    threads.post(home, [weak, from, qos, packet_id, stored] {
-                      if (auto self = weak.lock()) self->on_committed(from, qos, packet_id, stored);
-                    });
-                  });
+  core::Outcome outcome =
+      engine_.publish(std::move(m), retain,
+                      [weak = weak_from_this(), &threads = engine_.threads(), home = home_, from,
+                       qos, packet_id](bool stored) {
+                        threads.post(home, [weak, from, qos, packet_id, stored] {
+                          if (auto self = weak.lock())
+                            self->on_committed(from, qos, packet_id, stored);
+                        });
+                      });
+  // Refused (the channel limit, or its offset unreadable): never committed, so never
+  // acknowledged; handled as a failed write.
+  if (outcome != core::Outcome::ok) {
+    spdlog::warn("mqtt: client {}: publication refused: {}", client_id_, core::describe(outcome));
+    on_committed(from, qos, packet_id, /*stored=*/false);
+  }
 }
 
 void Session::on_committed(const LinkPtr& from, std::uint8_t qos, std::uint16_t packet_id,
@@ -335,8 +349,13 @@ void Session::on_subscribe(const LinkPtr& from, std::uint16_t packet_id,
       codes.push_back(kSubackFailure);
       continue;
     }
+    if (core::Outcome outcome = index.add(this, filter, qos); outcome != core::Outcome::ok) {
+      spdlog::warn("mqtt: client {}: filter '{}' refused (0x80): {}", client_id_, filter,
+                   core::describe(outcome));
+      codes.push_back(kSubackFailure);
+      continue;
+    }
     subscriptions_[filter] = qos;
-    index.add(this, filter, qos);
     codes.push_back(qos);
     granted.emplace_back(std::move(filter), qos);
   }
@@ -405,8 +424,13 @@ bool Session::restore_subscriptions(std::string_view record) {
     boost::system::error_code ec;
     auto qos = v.get_array()[1].to_number<std::int64_t>(ec);
     if (ec || qos < 0 || qos > 2 || !valid_topic_filter(filter)) return false;
+    if (core::Outcome outcome = index.add(this, filter, static_cast<std::uint8_t>(qos));
+        outcome != core::Outcome::ok) {
+      spdlog::warn("mqtt: client {}: kept filter '{}' not restored: {}", client_id_, filter,
+                   core::describe(outcome));
+      continue;
+    }
     subscriptions_[filter] = static_cast<std::uint8_t>(qos);
-    index.add(this, filter, static_cast<std::uint8_t>(qos));
   }
   return true;
 }

@@ -1,5 +1,7 @@
 #include "dialects/mqtt/subscription_index.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "dialects/mqtt/engine.hpp"
@@ -19,33 +21,49 @@ SubscriptionIndex::~SubscriptionIndex() {
 }
 
 void SubscriptionIndex::subscribe_channels() {
-  for (const auto& [channel, count] : channels_) broker_.subscribe(channel, thread_, this);
+  for (const auto& [channel, count] : channels_) {
+    core::Outcome outcome = broker_.subscribe(channel, thread_, this);
+    // Leaving the last wildcard filter: an exact one may no longer find room.
+    if (outcome != core::Outcome::ok)
+      spdlog::warn("mqtt: thread {}: channel '{}' not subscribed again: {}", thread_, channel,
+                   core::describe(outcome));
+  }
 }
 
 void SubscriptionIndex::unsubscribe_channels() {
   for (const auto& [channel, count] : channels_) broker_.unsubscribe(channel, thread_, this);
 }
 
-void SubscriptionIndex::add(Session* s, const std::string& filter, std::uint8_t qos) {
+core::Outcome SubscriptionIndex::add(Session* s, const std::string& filter, std::uint8_t qos) {
   if (auto* entries = tree_.find(filter)) {
     for (Entry& e : *entries) {
       if (e.session == s) {
         e.qos = qos;  // the same filter again: the new QoS replaces the old (section 3.8.4)
-        return;
+        return core::Outcome::ok;
       }
     }
   }
-  tree_.insert(filter, Entry{s, qos});
   if (has_wildcard(filter)) {
+    tree_.insert(filter, Entry{s, qos});
     if (wildcards_++ == 0) {
       unsubscribe_channels();  // never on all channels and on some at once
       broker_.subscribe_all(thread_, this);
       all_ = true;
     }
-    return;
+    return core::Outcome::ok;
   }
   std::string channel = topic_to_channel(filter);
-  if (channels_[channel]++ == 0 && !all_) broker_.subscribe(channel, thread_, this);
+  auto [it, fresh] = channels_.try_emplace(channel, 0);
+  if (fresh && !all_) {
+    core::Outcome outcome = broker_.subscribe(channel, thread_, this);
+    if (outcome != core::Outcome::ok) {
+      channels_.erase(it);
+      return outcome;
+    }
+  }
+  ++it->second;
+  tree_.insert(filter, Entry{s, qos});
+  return core::Outcome::ok;
 }
 
 void SubscriptionIndex::remove(Session* s, const std::string& filter) {

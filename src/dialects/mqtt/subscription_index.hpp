@@ -30,8 +30,9 @@ class SubscriptionIndex final : public core::Subscriber {
   SubscriptionIndex(const SubscriptionIndex&) = delete;
   SubscriptionIndex& operator=(const SubscriptionIndex&) = delete;
 
-  // s subscribes with filter at qos; replaces s's subscription with the same filter.
-  void add(Session* s, const std::string& filter, std::uint8_t qos);
+  // s subscribes with filter at qos; replaces s's subscription with the same filter. Not ok (and
+  // nothing added) when the broker refuses the filter's channel ([limits] max_channels).
+  core::Outcome add(Session* s, const std::string& filter, std::uint8_t qos);
   void remove(Session* s, const std::string& filter);
 
   void deliver(const core::Event& event, core::EncodeCache& cache) override;
