@@ -10,9 +10,10 @@ import subprocess
 import sys
 import tempfile
 
-SERVERS = ["parley", "parley-2t", "mosquitto", "redis", "nats", "node-ws"]
+SERVERS = ["parley", "parley-2t", "parley-mqtt", "mosquitto", "redis", "nats", "node-ws"]
 PEERS = ["mosquitto", "redis", "nats", "node-ws"]
-HEAD = {"parley": "Parley", "parley-2t": "Parley 2t", "mosquitto": "Mosquitto",
+HEAD = {"parley": "Parley", "parley-2t": "Parley 2t", "parley-mqtt": "Parley MQTT",
+        "mosquitto": "Mosquitto",
         "redis": "Redis", "nats": "NATS", "node-ws": "Node ws"}
 BEGIN = "<!-- bench:results:begin (written by bench/run_bench.py) -->"
 END = "<!-- bench:results:end -->"
@@ -214,8 +215,11 @@ def markdown(result):
                f"{m['kernel']}, {m['mem_kib'] // 1024} MiB RAM; load average "
                f"{result['load_before']} before, {result.get('load_after', '?')} after; "
                f"{result.get('elapsed_s', '?')} s.\n")
+    # Parley's MQTT broker against Mosquitto: the same protocol, the same load generator.
+    mqtt_pair = "parley-mqtt" in servers and "mosquitto" in servers
     head = ["figure"] + [HEAD[s] for s in servers] + \
-        [f"Parley / {HEAD[p]}" for p in peers if "parley" in servers]
+        [f"Parley / {HEAD[p]}" for p in peers if "parley" in servers] + \
+        (["Parley MQTT / Mosquitto"] if mqtt_pair else [])
     section = None
     for sec, label, kind, better, fn in rows(result):
         if sec != section:
@@ -229,6 +233,9 @@ def markdown(result):
         if "parley" in servers:
             cells += [ratio(vals["parley"], vals[p]) if kind not in ("text", "bool") else "–"
                       for p in peers]
+        if mqtt_pair:
+            cells.append(ratio(vals["parley-mqtt"], vals["mosquitto"])
+                         if kind not in ("text", "bool") else "–")
         out.append("| " + " | ".join(cells) + " |")
     ceil = result.get("ceiling")
     if ceil:

@@ -5,7 +5,8 @@
                        [--scenarios fanout,fanout_large,rooms,idle,storm,slow,ceiling,micro]
 
 Each server runs pinned to CPU 0 (taskset), the load generator to CPU 1; Parley also runs
-unpinned with --threads 2 ("parley-2t"). Every figure of a scenario is the median of three runs
+unpinned with --threads 2 ("parley-2t"), and as an MQTT broker ("parley-mqtt": one thread, the
+load generator speaking MQTT 3.1.1 to its TCP listener, as to Mosquitto). Every figure of a scenario is the median of three runs
 after a warm-up. Writes bench/results/<date>.json, <date>.md (the table, with the ratio
 Parley/peer for every figure) and <date>-*.png (gnuplot), and refreshes the results section of
 BENCHMARKS.md. See bench/README.md for the scenarios and their sizes.
@@ -32,11 +33,13 @@ SERVER_CPU = "0"
 LOADGEN_CPU = "1"
 
 PEERS = ["mosquitto", "redis", "nats", "node-ws"]
-ALL_SERVERS = ["parley", "parley-2t"] + PEERS
-PROTO = {"parley": "phoenix", "parley-2t": "phoenix", "mosquitto": "mqtt", "redis": "redis",
-         "nats": "nats", "node-ws": "ws"}
+PARLEYS = ["parley", "parley-2t", "parley-mqtt"]
+ALL_SERVERS = PARLEYS + PEERS
+PROTO = {"parley": "phoenix", "parley-2t": "phoenix", "parley-mqtt": "mqtt", "mosquitto": "mqtt",
+         "redis": "redis", "nats": "nats", "node-ws": "ws"}
 LABEL = {"parley": "Parley (1 core)", "parley-2t": "Parley (2 threads, unpinned)",
-         "mosquitto": "Mosquitto", "redis": "Redis", "nats": "NATS", "node-ws": "Node ws"}
+         "parley-mqtt": "Parley MQTT (1 core)", "mosquitto": "Mosquitto", "redis": "Redis",
+         "nats": "NATS", "node-ws": "Node ws"}
 
 
 def log(*args):
@@ -75,16 +78,22 @@ class Server:
 
     def command(self):
         port = str(self.port)
-        if self.name in ("parley", "parley-2t"):
+        if self.name in PARLEYS:
             data = tempfile.mkdtemp(prefix="data-", dir=self.workdir)
-            threads = "1" if self.name == "parley" else "2"
+            threads = "2" if self.name == "parley-2t" else "1"
             # The publisher of a fan-out sends far more than a chat user: no inbound rate limit.
             conf = os.path.join(self.workdir, "parley-bench.toml")
             with open(conf, "w") as f:
                 f.write("[limits]\nmax_messages_per_second = 0\n")
-            return [os.path.join(self.build, "parley"), "--http", f"127.0.0.1:{port}",
-                    "--data-dir", data, "--threads", threads, "--log-level", "warn",
-                    "--config", conf]
+            # The load generator's port is the MQTT listener's for parley-mqtt (HTTP then on a
+            # port of its own), else the HTTP one. MQTT's default 1883 is never used: it may be
+            # Mosquitto's, or another Parley's.
+            http, mqtt = port, ""
+            if self.name == "parley-mqtt":
+                http, mqtt = str(free_port()), f"127.0.0.1:{port}"
+            return [os.path.join(self.build, "parley"), "--http", f"127.0.0.1:{http}",
+                    "--mqtt", mqtt, "--data-dir", data, "--threads", threads,
+                    "--log-level", "warn", "--config", conf]
         if self.name == "mosquitto":
             conf = os.path.join(self.workdir, f"mosquitto-{port}.conf")
             with open(os.path.join(ROOT, "bench", "peers", "mosquitto.conf")) as f:

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_file, "TOML configuration file (docs/configuration.md)")
       ->check(CLI::ExistingFile);
   cli.add_option("--http", http, "HTTP/WebSocket listener, ADDR:PORT (default 127.0.0.1:4000)");
+  std::string mqtt;
+  auto* mqtt_option = cli.add_option(
+      "--mqtt", mqtt, "MQTT TCP listener, ADDR:PORT, \"\" for none (default 127.0.0.1:1883)");
+  mqtt_option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli.add_option("--data-dir", data_dir, "Directory of the embedded store (default ./data)");
   cli.add_option("--threads", threads, "I/O threads (default: the number of cores)")
       ->check(CLI::Range(1u, 1024u));
@@ -85,6 +89,12 @@ int main(int argc, char** argv) {
   try {
     if (!config_file.empty()) load_config_file(config_file, cfg);
     if (!http.empty()) cfg.http.listen = parse_endpoint(http, "--http");
+    if (mqtt_option->count() > 0) {
+      if (mqtt.empty())
+        cfg.mqtt.listen.reset();
+      else
+        cfg.mqtt.listen = parse_endpoint(mqtt, "--mqtt");
+    }
   } catch (const ConfigError& e) {
     std::cerr << "parley: configuration error: " << e.what() << "\n";
     return 2;

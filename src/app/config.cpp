@@ -26,6 +26,8 @@
 
 #include <toml++/toml.h>
 
+#include "dialects/mqtt/topic.hpp"
+
 namespace parley::app {
 namespace {
 
@@ -247,6 +249,37 @@ std::chrono::seconds read_age(const toml::node& node, const std::string& key) {
   return std::chrono::duration_cast<std::chrono::seconds>(value);
 }
 
+// An endpoint, or "" for none.
+std::optional<Endpoint> read_optional_endpoint(const toml::node& node, const std::string& key) {
+  if (auto* value = node.as_string(); value && value->get().empty()) return std::nullopt;
+  return read_endpoint(node, key);
+}
+
+// An integer from 1 to max.
+auto read_between(std::int64_t max) {
+  return [max](const toml::node& node, const std::string& key) -> std::size_t {
+    auto* value = node.as_integer();
+    if (!value || value->get() < 1 || value->get() > max)
+      fail(key, "expected an integer from 1 to " + std::to_string(max) + ", got " + describe(node));
+    return static_cast<std::size_t>(value->get());
+  };
+}
+
+// An array of MQTT topic filters.
+std::vector<std::string> read_topic_filters(const toml::node& node, const std::string& key) {
+  auto* array = node.as_array();
+  if (!array) fail(key, "expected an array of topic filters, got " + describe(node));
+  std::vector<std::string> out;
+  for (const toml::node& item : *array) {
+    auto* value = item.as_string();
+    if (!value) fail(key, "expected an array of topic filters, got " + describe(item) + " in it");
+    if (!dialects::mqtt::valid_topic_filter(value->get()))
+      fail(key, "not a valid MQTT topic filter: " + quote(value->get()));
+    out.push_back(value->get());
+  }
+  return out;
+}
+
 // An endpoint on a loopback address only (the admin listener).
 Endpoint read_loopback_endpoint(const toml::node& node, const std::string& key) {
   Endpoint at = read_endpoint(node, key);
@@ -305,6 +338,11 @@ std::string show(const Endpoint& v) { return quote(v.to_string()); }
 std::string show(const std::optional<Endpoint>& v) { return v ? show(*v) : "unset"; }
 std::string show(milliseconds v) { return std::to_string(v.count()) + "ms"; }
 std::string show(std::chrono::seconds v) { return std::to_string(v.count()) + "s"; }
+std::string show(const std::vector<std::string>& v) {
+  std::string text = "[";
+  for (const auto& item : v) text += (text.size() > 1 ? ", " : "") + quote(item);
+  return text + "]";
+}
 std::string show(LogFormat v) { return v == LogFormat::json ? "\"json\"" : "\"text\""; }
 std::string show(SlowConsumerPolicy v) {
   return v == SlowConsumerPolicy::drop ? "\"drop\"" : "\"disconnect\"";
@@ -540,7 +578,32 @@ const Fields<Config>& config_fields() {
               field<ChatSseConfig>("keepalive", &ChatSseConfig::keepalive, read_duration),
               field<ChatSseConfig>("retry", &ChatSseConfig::retry, read_duration),
           })),
-      section("mqtt", &Config::mqtt, system_fields()),
+      section<MqttConfig>(
+          "mqtt", &Config::mqtt,
+          {
+              // Not system_fields(): `listen` is set by default and "" turns it off.
+              field<MqttConfig>("enabled", &MqttConfig::enabled, read_bool),
+              field<MqttConfig>("listen", &MqttConfig::listen, read_optional_endpoint),
+              field<MqttConfig>("idle_timeout", &MqttConfig::idle_timeout, read_duration),
+              field<MqttConfig>("allow_anonymous", &MqttConfig::allow_anonymous, read_bool),
+              field<MqttConfig>("allow_zero_length_client_id",
+                                &MqttConfig::allow_zero_length_client_id, read_bool),
+              field<MqttConfig>("deny_subscribe", &MqttConfig::deny_subscribe, read_topic_filters),
+              field<MqttConfig>("max_packet_bytes", &MqttConfig::max_packet_bytes, read_size),
+              field<MqttConfig>("max_inflight", &MqttConfig::max_inflight, read_between(65535)),
+              field<MqttConfig>("max_queued_messages", &MqttConfig::max_queued_messages,
+                                read_positive),
+              field<MqttConfig>("max_queued_bytes", &MqttConfig::max_queued_bytes, read_size),
+              field<MqttConfig>("max_subscriptions", &MqttConfig::max_subscriptions, read_positive),
+              field<MqttConfig>("max_sessions", &MqttConfig::max_sessions, read_positive),
+              field<MqttConfig>("max_retained", &MqttConfig::max_retained, read_positive),
+              field<MqttConfig>("connect_timeout", &MqttConfig::connect_timeout, read_duration),
+              field<MqttConfig>("login_attempts_per_address",
+                                &MqttConfig::login_attempts_per_address, read_positive),
+              field<MqttConfig>("login_attempts_per_account",
+                                &MqttConfig::login_attempts_per_account, read_positive),
+              field<MqttConfig>("login_window", &MqttConfig::login_window, read_duration),
+          }),
       section<AdminConfig>(
           "admin", &Config::admin,
           {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/message_store.hpp"
 
@@ -104,6 +105,26 @@ struct ChatroomConfig : SystemConfig {
   std::string protocol = "original";  // or "extended" (Parley's typed changes); ?protocol=
 };
 
+// [mqtt]: the broker. `listen` is its TCP listener (on by default, unlike the other systems'
+// own listeners; unset: none); MQTT over WebSocket is /mqtt on the shared listener.
+struct MqttConfig : SystemConfig {
+  MqttConfig() { listen = Endpoint{"127.0.0.1", 1883}; }
+  bool allow_anonymous = true;              // CONNECT without a user name accepted
+  bool allow_zero_length_client_id = true;  // with clean session 1: an id is assigned
+  std::vector<std::string> deny_subscribe;  // topic filters refused (SUBACK 0x80)
+  std::size_t max_packet_bytes = 1024 * 1024;
+  std::size_t max_inflight = 20;           // unacknowledged QoS 1/2 per session, 1-65535
+  std::size_t max_queued_messages = 1000;  // per session
+  std::size_t max_queued_bytes = 4 * 1024 * 1024;
+  std::size_t max_subscriptions = 100;                // topic filters per session
+  std::size_t max_sessions = 10'000;                  // persistent sessions kept
+  std::size_t max_retained = 10'000;                  // retained messages kept
+  std::chrono::milliseconds connect_timeout{10'000};  // CONNECT must come within it; 0: none
+  std::size_t login_attempts_per_address = 30;        // per login_window, CONNECTs with a user name
+  std::size_t login_attempts_per_account = 10;        // per login_window, CONNECTs of a user name
+  std::chrono::milliseconds login_window{60'000};
+};
+
 // [admin]: the admin page (/admin). Off unless token is set, or listen puts it on a listener of
 // its own, which must be loopback-only (then the token is optional).
 struct AdminConfig {
@@ -123,7 +144,7 @@ struct Config {
   ChatroomConfig chatroom;
   HeavenlandConfig heavenland;
   ChatSseConfig chat_sse;
-  SystemConfig mqtt;
+  MqttConfig mqtt;
   AdminConfig admin;
   unsigned threads = 0;  // I/O threads; 0: the number of cores
   std::string log_level = "info";

@@ -47,5 +47,6 @@ void install_heavenland(SystemContext& ctx);
 void install_chat_sse(SystemContext& ctx);
 void install_concierge(SystemContext& ctx);
 void install_chatroom(SystemContext& ctx);
+void install_mqtt(SystemContext& ctx);
 
 }  // namespace parley::app

@@ -10,24 +10,6 @@ namespace parley::net {
 
 namespace concierge = dialects::concierge;
 
-namespace {
-
-// True when the comma-separated Sec-WebSocket-Protocol list offers `protocol`.
-bool offers(std::string_view list, std::string_view protocol) {
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == protocol) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-}  // namespace
-
 void add_concierge_routes(Router& router, std::shared_ptr<ConciergeState> state,
                           ConciergeOptions options) {
   auto shared_options = std::make_shared<const ConciergeOptions>(std::move(options));
@@ -37,9 +19,8 @@ void add_concierge_routes(Router& router, std::shared_ptr<ConciergeState> state,
         WsAccept accept;
         accept.system = System::concierge;
         // Like the original (actix), a client that offers no ert-concierge is served too.
-        for (const auto& [name, value] : req.headers)
-          if (name == "sec-websocket-protocol" && offers(value, concierge::kSubprotocol))
-            accept.protocol = std::string(concierge::kSubprotocol);
+        if (offers_subprotocol(req, concierge::kSubprotocol))
+          accept.protocol = std::string(concierge::kSubprotocol);
         accept.make = [state, shared_options](core::Sink& sink) {
           auto options = shared_options->connection;
           // Its files go with it. The folder is the uuid's, so a new client of the same name

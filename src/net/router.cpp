@@ -48,6 +48,23 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+bool offers_subprotocol(const HttpRequest& req, std::string_view protocol) {
+  for (const auto& [name, value] : req.headers) {
+    if (name != "sec-websocket-protocol") continue;
+    std::string_view list = value;
+    while (!list.empty()) {
+      std::size_t comma = list.find(',');
+      std::string_view item = list.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item == protocol) return true;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());

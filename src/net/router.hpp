@@ -135,5 +135,7 @@ class Router {
 
 std::string percent_decode(std::string_view s, bool plus_is_space = false);
 std::string html_escape(std::string_view s);
+// True when the request's Sec-WebSocket-Protocol lists (comma-separated) offer protocol.
+bool offers_subprotocol(const HttpRequest& req, std::string_view protocol);
 
 }  // namespace parley::net

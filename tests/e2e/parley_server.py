@@ -5,11 +5,14 @@
     server.data_dir, server.proc (subprocess.Popen), server.log (stdout+stderr text so far)
     server.stop(sig=signal.SIGTERM) -> exit code (negative signal number if killed by a signal)
     server.restart()                -> same object, same data dir, new port and process
-    server.listener_port(name)      -> the port of the listener `name` ("chatroom", ...) from the log
+    server.listener_port(name)      -> the port of the listener `name` ("chatroom", "mqtt", ...) from
+                                       this run's log, or None
 
 The binary is $PARLEY_BIN, started as
-    $PARLEY_BIN --http 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
-and considered ready when its output contains "listening on 127.0.0.1:<port>" (10 s limit).
+    $PARLEY_BIN --http 127.0.0.1:0 --mqtt 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
+(an --mqtt in args wins: the last one counts) and considered ready when its output contains
+"listening on 127.0.0.1:<port>" (10 s limit); the MQTT TCP port is listener_port("mqtt").
+
 A data dir made here (mkdtemp) is removed by stop() of the last run (close()) or at exit;
 a given one is kept. Also usable as a context manager.
 """
@@ -64,11 +67,12 @@ class ParleyServer:
     def listener_port(self, name, wait_s=3.0):
         """The port of the listener `name` ("listening on 127.0.0.1:P (name)" in the log; the line
         may come a little after the shared listener's, which start() waits for); None if it never
-        shows within wait_s."""
+        shows within wait_s. Only this run's lines count (a restart logs a new port)."""
         pattern = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(%s\)" % re.escape(name))
         deadline = time.monotonic() + wait_s
         while True:
-            m = pattern.search(self.log)
+            log = self.log
+            m = pattern.search(log, log.rfind("--- start:") + 1)
             if m:
                 return int(m.group(1))
             if time.monotonic() > deadline:
@@ -85,8 +89,8 @@ class ParleyServer:
         binary = self.binary or os.environ.get("PARLEY_BIN")
         if not binary:
             raise RuntimeError("PARLEY_BIN is not set (ctest sets it to the built parley binary)")
-        argv = [binary, "--http", "127.0.0.1:0", "--data-dir", self.data_dir,
-                "--log-level", "debug", *self.args]
+        argv = [binary, "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0",
+                "--data-dir", self.data_dir, "--log-level", "debug", *self.args]
         self._append("--- start: %s\n" % " ".join(argv))
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)

@@ -115,6 +115,21 @@ Config all_changed() {
   cfg.chatroom.request_timeout = 1ms;
   cfg.chatroom.debug = true;
   cfg.chatroom.debug_listen = {"0.0.0.0", 1};
+  cfg.mqtt.listen.reset();
+  cfg.mqtt.allow_anonymous = false;
+  cfg.mqtt.allow_zero_length_client_id = false;
+  cfg.mqtt.deny_subscribe = {"x"};
+  cfg.mqtt.max_packet_bytes = 1;
+  cfg.mqtt.max_inflight = 1;
+  cfg.mqtt.max_queued_messages = 1;
+  cfg.mqtt.max_queued_bytes = 1;
+  cfg.mqtt.max_subscriptions = 1;
+  cfg.mqtt.max_sessions = 1;
+  cfg.mqtt.max_retained = 1;
+  cfg.mqtt.connect_timeout = 1ms;
+  cfg.mqtt.login_attempts_per_address = 1;
+  cfg.mqtt.login_attempts_per_account = 1;
+  cfg.mqtt.login_window = 1ms;
   cfg.chatroom.envelope = "content";
   cfg.chatroom.protocol = "extended";
   cfg.admin.token = "0123456789abcdef";
@@ -231,8 +246,19 @@ keepalive = "500ms"
 retry = "0"
 
 [mqtt]
-listen = "127.0.0.1:1883"
+listen = "127.0.0.1:11883"
 idle_timeout = "2m"
+allow_anonymous = false
+allow_zero_length_client_id = false
+deny_subscribe = ["test/nosubscribe", "$SYS/#", "private/+/x"]
+max_packet_bytes = "256KiB"
+max_inflight = 65535
+max_queued_messages = 5
+max_queued_bytes = "1MiB"
+max_subscriptions = 7
+max_sessions = 8
+max_retained = 9
+connect_timeout = "3s"
 )");
   EXPECT_EQ(cfg.threads, 8u);
   EXPECT_EQ(cfg.log_level, "debug");
@@ -288,8 +314,20 @@ idle_timeout = "2m"
   EXPECT_EQ(cfg.chat_sse.keepalive, 500ms);
   EXPECT_EQ(cfg.chat_sse.retry, 0ms);
   ASSERT_TRUE(cfg.mqtt.listen);
-  EXPECT_EQ(cfg.mqtt.listen->port, 1883);
+  EXPECT_EQ(cfg.mqtt.listen->port, 11883);
   EXPECT_EQ(cfg.mqtt.idle_timeout, 2min);
+  EXPECT_FALSE(cfg.mqtt.allow_anonymous);
+  EXPECT_FALSE(cfg.mqtt.allow_zero_length_client_id);
+  EXPECT_EQ(cfg.mqtt.deny_subscribe,
+            (std::vector<std::string>{"test/nosubscribe", "$SYS/#", "private/+/x"}));
+  EXPECT_EQ(cfg.mqtt.max_packet_bytes, 256u * 1024);
+  EXPECT_EQ(cfg.mqtt.max_inflight, 65535u);
+  EXPECT_EQ(cfg.mqtt.max_queued_messages, 5u);
+  EXPECT_EQ(cfg.mqtt.max_queued_bytes, 1024u * 1024);
+  EXPECT_EQ(cfg.mqtt.max_subscriptions, 7u);
+  EXPECT_EQ(cfg.mqtt.max_sessions, 8u);
+  EXPECT_EQ(cfg.mqtt.max_retained, 9u);
+  EXPECT_EQ(cfg.mqtt.connect_timeout, 3s);
 }
 
 TEST(AppConfig, PerChannelRetention) {
@@ -358,6 +396,19 @@ TEST(AppConfig, ErrorsNameTheKey) {
       {"[mqtt]\nidle_timeout = -1",
        "parley.toml: mqtt.idle_timeout: expected a duration such as \"45s\", \"500ms\", \"2m\", "
        "\"1h\" or \"7d\", got -1"},
+      {"[mqtt]\nlisten = \"1883\"",
+       "parley.toml: mqtt.listen: expected \"ADDR:PORT\", got \"1883\""},
+      {"[mqtt]\nmax_inflight = 0",
+       "parley.toml: mqtt.max_inflight: expected an integer from 1 to 65535, got 0"},
+      {"[mqtt]\nmax_inflight = 65536",
+       "parley.toml: mqtt.max_inflight: expected an integer from 1 to 65535, got 65536"},
+      {"[mqtt]\ndeny_subscribe = \"x\"",
+       "parley.toml: mqtt.deny_subscribe: expected an array of topic filters, got \"x\""},
+      {"[mqtt]\ndeny_subscribe = [\"a/#/b\"]",
+       "parley.toml: mqtt.deny_subscribe: not a valid MQTT topic filter: \"a/#/b\""},
+      {"[mqtt]\ndeny_subscribe = [1]",
+       "parley.toml: mqtt.deny_subscribe: expected an array of topic filters, got 1 in it"},
+      {"[mqtt]\nmax_sessions = 0", "parley.toml: mqtt.max_sessions: expected a positive integer"},
       {"[limits]\nmax_frame_bytes = 0",
        "parley.toml: limits.max_frame_bytes: expected a positive integer"},
       {"[limits]\nmax_frame_bytes = -4",
@@ -410,6 +461,17 @@ TEST(AppConfig, ErrorsNameTheKey) {
     SCOPED_TRACE(c.toml);
     EXPECT_EQ(error_of(c.toml), c.error);
   }
+}
+
+TEST(AppConfig, MqttListenerOnByDefaultAndEmptyTurnsItOff) {
+  Config cfg;
+  ASSERT_TRUE(cfg.mqtt.listen);
+  EXPECT_EQ(cfg.mqtt.listen->to_string(), "127.0.0.1:1883");
+  EXPECT_FALSE(load("[mqtt]\nlisten = \"\"\n").mqtt.listen);
+  // The other systems have no such default, and "" is not an endpoint for them.
+  EXPECT_FALSE(cfg.hub.listen);
+  EXPECT_EQ(error_of("[hub]\nlisten = \"\"\n"),
+            "parley.toml: hub.listen: expected \"ADDR:PORT\", got \"\"");
 }
 
 TEST(AppConfig, UnknownSectionAndKeyRejected) {

@@ -10,7 +10,8 @@
 //   await metric(server, name, labels)     -> parley_<name> from /metrics, its series summed (NaN: none)
 //
 // The binary is $PARLEY_BIN, started as
-//   $PARLEY_BIN --http 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
+//   $PARLEY_BIN --http 127.0.0.1:0 --mqtt 127.0.0.1:0 --data-dir <dir> --log-level debug ...args
+// (an --mqtt in args wins: the last one counts; the MQTT TCP port is listenerPort(server, 'mqtt'))
 // and considered ready when its output contains "listening on 127.0.0.1:<port>" (10 s limit).
 // A data dir made here (mkdtemp) is removed when the test process exits; a given one is kept.
 // Every process still running at exit is killed, so a failing test never leaks a server.
@@ -66,8 +67,8 @@ class ParleyServer {
   }
 
   async start() {
-    const argv = ['--http', '127.0.0.1:0', '--data-dir', this.dataDir, '--log-level', 'debug',
-      ...this.args];
+    const argv = ['--http', '127.0.0.1:0', '--mqtt', '127.0.0.1:0', '--data-dir', this.dataDir,
+      '--log-level', 'debug', ...this.args];
     const proc = spawn(binary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     live.add(proc);
